@@ -27,9 +27,8 @@ NOT_UNITS = {"", "n/a"}
 
 def read_table() -> dict[str, str]:
     with TABLE.open(encoding="utf-8") as handle:
-        rows = csv.reader(handle, delimiter="\t")
-        next(rows)
-        return {source: reading for source, reading in rows}
+        rows = csv.DictReader(handle, delimiter="\t")
+        return {row["source"]: row["reading"] for row in rows}
 
 
 def reading(code: str) -> str:
