@@ -54,6 +54,7 @@ CREATININE_MOLAR_MASS = 113.12  # g/mol
         (4, "weeks", "d", 28),
         (14, "days", "wk", 2),
         (48, "hours", "d", 2),
+        (3, "g/24h", "mg/h", 125),
         # temperature (special, affine)
         (37, "Cel", "[degF]", 98.6),
         (37, "°C", "K", 310.15),
@@ -115,6 +116,10 @@ def test_same_kind_compares_annotations() -> None:
     assert same_kind("m[IU]/mL", "[IU]/L")
     assert not same_kind("mg/dL", "umol/L")
     assert not same_kind("[IU]/L", "U/L")
+    assert not same_kind("mg/g{creat}", "mg/g")
+    # labels that only say what is counted do not change the kind
+    assert same_kind("cells/uL", "x10^9/L")
+    assert same_kind("{copies}/mL", "/mL")
     # conversion itself ignores annotations, as UCUM says
     assert convert(60, "mL/min/{1.73_m2}", "mL/min") == 60
 
@@ -158,6 +163,13 @@ def test_same_kind_compares_annotations() -> None:
         ("(score)", "{score}"),
         ("cells/uL", "{cells}/uL"),
         ("10^9 cells/L", "10*9.{cells}/L"),
+        ("copies/mL", "{copies}/mL"),
+        ("/HPF", "/[HPF]"),
+        ("msec", "ms"),
+        ("mg/kg/day", "mg/kg/d"),
+        ("g/24h", "g/(24.h)"),
+        ("mg/24 hr", "mg/(24.h)"),
+        ("mL/12hr", "mL/(12.h)"),
         # strict UCUM comes back unchanged
         ("10*3/uL", "10*3/uL"),
         ("10*3{rbc}", "10*3{rbc}"),
@@ -182,6 +194,8 @@ def test_clinical_spelling(spelling: str, code: str) -> None:
         ("units/L", "enzyme units or international units"),
         ("mM", "mmol/L"),
         ("mg dL", "space inside a unit is ambiguous"),
+        ("mL/min/1.73", "UCUM reads it as 1 x 73"),
+        ("1.5", "UCUM reads it as 1 x 5"),
     ],
 )
 def test_ambiguous_spellings_are_rejected(spelling: str, message: str) -> None:

@@ -70,8 +70,14 @@ TOKENS: dict[str, str] = {
     "inches": "[in_i]",
     "ppm": "[ppm]",
     "ppb": "[ppb]",
+    "msec": "ms",
+    "HPF": "[HPF]",
+    "hpf": "[HPF]",
+    "LPF": "[LPF]",
+    "lpf": "[LPF]",
     "cells": "{cells}",
     "cell": "{cells}",
+    "copies": "{copies}",
     "bpm": "{beats}/min",
     "beats": "{beats}",
     "breaths": "{breaths}",
@@ -111,6 +117,10 @@ _MULTIPLIER = re.compile(
 _BSA = re.compile(r"/\s*1[.,]73\s*m(?:\^?2|²)(?![0-9])")
 _PAREN_WORD = re.compile(r"^\(([A-Za-z][A-Za-z0-9_ -]*)\)$")
 _TOKEN = re.compile(r"[^./(){}\s]+|\{[^}]*\}")
+# `g/24h`, `mL/12 hr`: a collection period, which UCUM writes `g/(24.h)`.
+_PERIOD = re.compile(r"/(\d+)\s*(h|hr|hrs|hour|hours|d|day|days|min|mins|minutes|wk|week|weeks)\b")
+# `1.73` inside a unit: UCUM reads it as 1 x 73, which is never what a protocol means.
+_DECIMAL = re.compile(r"(?<![\w\[{.*^+-])\d+[.,]\d+")
 _SPACED_OPERATOR = re.compile(r"\s*([./])\s*")
 _CARET_EXPONENT = re.compile(r"(?<=[A-Za-z\]])\^([+-]?\d+)")
 
@@ -140,6 +150,18 @@ def normalise(code: str) -> str:
         text = _BSA.sub("/{1.73_m2}", text)
     if text[:1] in ("x", "X", "*", "1"):
         text = _rewrite_multiplier(text)
+    if any(char.isdigit() for char in text):
+        if "/" in text:
+            text = _PERIOD.sub(lambda match: f"/({match.group(1)}.{match.group(2)})", text)
+        decimal = _DECIMAL.search(_BRACED.sub(_blank, text))
+        if decimal:
+            raise UnitError(
+                code,
+                f"`{decimal.group(0)}` inside a unit is ambiguous: UCUM reads it as "
+                f"{decimal.group(0).replace(',', '.').replace('.', ' x ')}; "
+                "put a label in braces (`{1.73_m2}`) or write the factor as a whole number",
+                max(code.find(decimal.group(0)), 0),
+            )
     if "^" in text:
         text = text.replace("10^", "10*")
         text = _CARET_EXPONENT.sub(r"\1", text)
@@ -154,6 +176,14 @@ def normalise(code: str) -> str:
                 max(position, 0),
             )
     return _TOKEN.sub(lambda match: _rewrite_token(match.group(0), code), text)
+
+
+_BRACED = re.compile(r"\{[^}]*\}|\[[^\]]*\]")
+
+
+def _blank(match: re.Match[str]) -> str:
+    """Blank out an annotation or bracket atom so that its digits are not read as a number."""
+    return "_" * len(match.group(0))
 
 
 def _rewrite_multiplier(text: str) -> str:

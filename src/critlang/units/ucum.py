@@ -20,6 +20,10 @@ _SPECIAL_ATOMS = frozenset(code for code, entry in ATOMS.items() if entry[3] & S
 _atom_cache: dict[str, tuple[Fraction, Dims]] = {}
 _prefix_cache: dict[str, Fraction] = {}
 
+# Annotations that only name what is counted: `{cells}/uL` is the same kind as `10*9/L`. Every
+# other annotation (`{1.73_m2}`, `{creat}`, `{rbc}` ...) makes a different kind in same_kind().
+COUNT_LABELS = frozenset({"cells", "cell", "count", "#", "copies", "beats", "breaths"})
+
 # Integers up to 2**53 are exact as floats.
 _EXACT_FLOAT_INTEGER = 2**53
 
@@ -95,8 +99,10 @@ class Unit:
 
     @property
     def kind_annotations(self) -> tuple[str, ...]:
-        """The annotations as :func:`same_kind` compares them: sorted, case-folded."""
-        return tuple(sorted(text.casefold() for text in self.annotations))
+        """The annotations as :func:`same_kind` compares them: sorted, case-folded, without the
+        labels that only say what is counted (``{cells}``, ``{copies}`` ...)."""
+        folded = (text.casefold() for text in self.annotations)
+        return tuple(sorted(text for text in folded if text not in COUNT_LABELS))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Unit):
