@@ -35,7 +35,7 @@ DEFAULT_XML = ROOT.parent / "shared" / "data" / "ucum" / "ucum-essence.xml"
 TABLE = ROOT / "src" / "critlang" / "units" / "table.py"
 NS = "{http://unitsofmeasure.org/ucum-essence}"
 
-# Base dimension of each UCUM base unit (the XML's `dim` letters), and ours for amount.
+# UCUM's base units carry their dimension letters in the XML (`dim`); amount of substance is ours.
 AMOUNT = "N"
 METRIC, ARBITRARY, SPECIAL = 1, 2, 4
 
