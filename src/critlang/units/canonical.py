@@ -22,39 +22,62 @@ def reduce_term(
     prefix: PrefixLookup,
     dims: Dims,
     annotations: list[str],
-    sign: int = 1,
 ) -> Fraction:
-    """Return the factor of ``term`` raised to ``sign``; add its dimensions and annotations.
+    """Return the factor of ``term``; add its dimensions and annotations to ``dims`` and
+    ``annotations`` (filled in place, so that nested terms share them)."""
+    numerator, denominator = _reduce(term, atom, prefix, dims, annotations, 1)
+    return Fraction(numerator, denominator)
 
-    ``dims`` and ``annotations`` are filled in place so that nested terms share them.
-    """
-    factor = Fraction(1)
+
+def _reduce(
+    term: Term,
+    atom: AtomLookup,
+    prefix: PrefixLookup,
+    dims: Dims,
+    annotations: list[str],
+    sign: int,
+) -> tuple[int, int]:
+    # Integer numerator and denominator, normalised once by the caller: a Fraction operation per
+    # component would compute a gcd each time.
+    numerator = denominator = 1
     for operator, component in zip(term.operators, term.components, strict=True):
         direction = sign if operator == "." else -sign
         if isinstance(component, Symbol):
-            atom_factor, atom_dims = atom(component.atom)
+            factor, atom_dims = atom(component.atom)
             if component.prefix:
-                atom_factor *= prefix(component.prefix)
+                factor *= prefix(component.prefix)
             power = component.exponent * direction
-            if power == 1:
-                factor *= atom_factor
-            elif power == -1:
-                factor /= atom_factor
+            top, bottom = (
+                (factor.numerator, factor.denominator)
+                if power > 0
+                else (factor.denominator, factor.numerator)
+            )
+            if power in (1, -1):
+                numerator *= top
+                denominator *= bottom
             else:
-                factor *= atom_factor**power
+                numerator *= top ** abs(power)
+                denominator *= bottom ** abs(power)
             for dim, exponent in atom_dims.items():
                 dims[dim] = dims.get(dim, 0) + exponent * power
             if component.annotation is not None:
                 annotations.append(component.annotation)
         elif isinstance(component, Number):
-            factor *= Fraction(component.value) ** direction
+            if direction > 0:
+                numerator *= component.value
+            else:
+                denominator *= component.value
             if component.annotation is not None:
                 annotations.append(component.annotation)
         elif isinstance(component, Annotation):
             annotations.append(component.text)
         else:
-            factor *= reduce_term(component, atom, prefix, dims, annotations, direction)
-    return factor
+            inner_numerator, inner_denominator = _reduce(
+                component, atom, prefix, dims, annotations, direction
+            )
+            numerator *= inner_numerator
+            denominator *= inner_denominator
+    return numerator, denominator
 
 
 def dims_key(dims: Dims) -> tuple[tuple[str, int], ...]:

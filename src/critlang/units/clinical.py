@@ -107,6 +107,9 @@ AMBIGUOUS: dict[str, str] = {
     "pM": "`pM` (picomolar) is not a UCUM unit: write `pmol/L`",
 }
 
+# Tokens that normalise() must look at; a code with none of them (and no `IU`) is left as it is.
+_REWRITTEN = frozenset(TOKENS) | frozenset(AMBIGUOUS)
+
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
 # `x10^9`, `× 10^9`, `10^9`, `10E9`, `x10*9`: a power of ten written in front of a unit. A strict
@@ -175,6 +178,8 @@ def normalise(code: str) -> str:
                 "(divide)",
                 max(position, 0),
             )
+    if "IU" not in text and _REWRITTEN.isdisjoint(_TOKEN.findall(text)):
+        return text
     return _TOKEN.sub(lambda match: _rewrite_token(match.group(0), code), text)
 
 

@@ -60,7 +60,6 @@ class Unit:
 
     __slots__ = (
         "_float_factor",
-        "_hash",
         "_prefix_scale",
         "_special",
         "annotations",
@@ -85,7 +84,6 @@ class Unit:
         self._special = special
         self._prefix_scale = prefix_scale
         self._float_factor = float(factor)
-        self._hash = hash((code, dimension, factor, annotations))
 
     @property
     def is_arbitrary(self) -> bool:
@@ -116,7 +114,8 @@ class Unit:
         )
 
     def __hash__(self) -> int:
-        return self._hash
+        # Equal units have equal codes; hashing a Fraction would cost more than the parse.
+        return hash(self.code)
 
     def __repr__(self) -> str:
         return f"Unit({self.code!r})"
