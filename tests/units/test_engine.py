@@ -65,9 +65,12 @@ def test_units_are_values() -> None:
         ("/0", 1, "a factor of 0 is not a unit"),
         ("(" * 25 + "m" + ")" * 25, 20, "nested too deeply"),
         ("m" * 201, 0, "longer than 200 characters"),
+        ("d63", None, "outside the range a float can hold"),
     ],
 )
-def test_errors_carry_code_position_and_reason(code: str, position: int, reason: str) -> None:
+def test_errors_carry_code_position_and_reason(
+    code: str, position: int | None, reason: str
+) -> None:
     with pytest.raises(UnitError) as caught:
         parse_ucum(code)
     error = caught.value
@@ -139,6 +142,11 @@ def test_unit_arithmetic() -> None:
     assert parse_ucum((m / s).code) == m / s
     with pytest.raises(UnitError, match="special"):
         parse_ucum("Cel") * g
+
+
+def test_conversion_factor_beyond_float_range_is_an_error() -> None:
+    with pytest.raises(UnitError, match="more than a float can hold"):
+        conversion("Ym12", "ym12")  # 1e288 and 1e-288: each fine, the ratio is not
 
 
 def test_conversion_object_reuse() -> None:

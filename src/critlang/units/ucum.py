@@ -24,6 +24,9 @@ _prefix_cache: dict[str, Fraction] = {}
 # other annotation (`{1.73_m2}`, `{creat}`, `{rbc}` ...) makes a different kind in same_kind().
 COUNT_LABELS = frozenset({"cells", "cell", "count", "#", "copies", "beats", "breaths"})
 
+# Magnitudes a unit may have: floats hold about 1e-308 to 1.8e308 (d63 is 86400**63, ~1e311).
+_FLOAT_RANGE = (Fraction(1, 10**300), Fraction(10**300))
+
 # Integers up to 2**53 are exact as floats.
 _EXACT_FLOAT_INTEGER = 2**53
 
@@ -202,6 +205,8 @@ def parse_ucum(code: str) -> Unit:
     annotations: list[str] = []
     factor = reduce_term(term, _atom, _prefix, dims, annotations)
     dimension = Dimension(dims_key(dims))
+    if not _FLOAT_RANGE[0] <= abs(factor) <= _FLOAT_RANGE[1]:
+        raise UnitError(code, "the unit's magnitude is outside the range a float can hold")
     if special_symbol is None:
         return Unit(code, dimension, factor, tuple(annotations))
     function_name, numerator, denominator = SPECIAL_FUNCTIONS[special_symbol.atom]
@@ -305,8 +310,14 @@ class Conversion:
             numerator, denominator = self.factor.numerator, self.factor.denominator
             if max(abs(numerator), denominator) <= _EXACT_FLOAT_INTEGER:
                 self._numerator, self._denominator = float(numerator), float(denominator)
-            else:
+            elif self.factor <= _FLOAT_RANGE[1]:
                 self._numerator, self._denominator = float(self.factor), 1.0
+            else:
+                raise UnitError(
+                    source.code,
+                    f"converting `{source.code}` to `{target.code}` multiplies by more than a "
+                    "float can hold",
+                )
         else:
             if molar_mass is not None and scale != 1:
                 raise UnitError(source.code, "a molar mass cannot be applied to a special unit")
