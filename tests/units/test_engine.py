@@ -16,6 +16,7 @@ from critlang.units import (
     UnitError,
     conversion,
     convert,
+    convert_exact,
     parse_ucum,
     parse_unit,
 )
@@ -114,6 +115,9 @@ def test_special_units() -> None:
         parse_ucum("Cel/h")
     with pytest.raises(UnitError, match="outside the range"):
         convert(-1, "mol/L", "[pH]")
+    assert convert(1e300, "kCel", "uCel") == float("inf")  # as float arithmetic would say
+    with pytest.raises(UnitError, match="no finite value"):
+        convert_exact(1e300, "bar", "B[SPL]")
 
 
 def test_every_special_function_round_trips() -> None:

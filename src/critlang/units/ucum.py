@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -348,7 +349,13 @@ class Conversion:
         if self.factor is not None:
             return exact * self.factor
         if not self._affine:
-            return Fraction(self._apply_special(float(exact)))
+            result = self._apply_special(float(exact))
+            if not math.isfinite(result):
+                raise UnitError(
+                    self.source.code,
+                    f"{value} {self.source.code} has no finite value in `{self.target.code}`",
+                )
+            return Fraction(result)
         source, target = self.source, self.target
         source_fn, target_fn = source._special, target._special
         canonical = exact * source.factor
@@ -364,9 +371,13 @@ class Conversion:
         source, target = self.source, self.target
         if self._affine:
             # Temperatures: exact, so 37 Cel is 98.6 [degF], not 98.59999999999997.
-            if value != value or value in (float("inf"), float("-inf")):
+            if not math.isfinite(value):
                 return value
-            return float(self.apply_exact(value))
+            exact = self.apply_exact(value)
+            try:
+                return float(exact)
+            except OverflowError:  # beyond float range, as float arithmetic would say
+                return math.inf if exact > 0 else -math.inf
         try:
             if source._special is not None:
                 scaled = source._special.to_scale(value * float(source._prefix_scale))
