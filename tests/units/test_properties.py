@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
+from decimal import Decimal
 from fractions import Fraction
 
 from hypothesis import assume, given
@@ -181,6 +183,38 @@ def test_any_conversion_gives_a_value_or_a_unit_error(
     except UnitError:
         return
     assert isinstance(result.apply(1.0), float)
+
+
+_SPECIAL_CODES = sorted(code for code, entry in ATOMS.items() if entry[3] & SPECIAL)
+
+
+@st.composite
+def same_dimension_pair(draw: st.DrawFn) -> tuple[str, str]:
+    """A convertible pair, or a special unit with any unit of its dimension."""
+    if draw(st.booleans()):
+        return draw(convertible_pair())
+    special = draw(st.sampled_from(_SPECIAL_CODES))
+    others = _SIMPLE.get(parse_ucum(special).dimension.exponents) or [special]
+    return special, draw(st.sampled_from([*others, *_SPECIAL_CODES]))
+
+
+@given(
+    same_dimension_pair(),
+    st.one_of(st.floats(), st.decimals(allow_nan=False, allow_infinity=False), st.fractions()),
+)
+def test_any_value_converts_or_gives_a_unit_error(pair: tuple[str, str], value: object) -> None:
+    source, target = pair
+    try:
+        found = conversion(source, target)
+    except UnitError:
+        return
+    assert isinstance(value, float | Decimal | Fraction)
+    with contextlib.suppress(UnitError):
+        assert isinstance(found.apply(float(value)), float)
+    if isinstance(value, float) and not math.isfinite(value):
+        return
+    with contextlib.suppress(UnitError):
+        assert isinstance(found.apply_exact(value), Fraction)
 
 
 def test_prefix_table_is_exact() -> None:
