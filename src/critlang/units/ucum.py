@@ -12,7 +12,7 @@ from critlang.units.canonical import Dims, dims_key, reduce_term
 from critlang.units.dimension import Dimension
 from critlang.units.special import FUNCTIONS, SpecialFunction
 from critlang.units.syntax import Annotation, Number, Symbol, Term, parse_term
-from critlang.units.table import ARBITRARY, ATOMS, METRIC, PREFIXES, SPECIAL, SPECIAL_FUNCTIONS
+from critlang.units.table import ATOMS, METRIC, PREFIXES, SPECIAL, SPECIAL_FUNCTIONS
 
 Number_ = int | float | Decimal | Fraction
 
@@ -169,7 +169,7 @@ def _combine(left: Unit, right: Unit, operator: str) -> Unit:
     return Unit(code, dimension, factor, left.annotations + right.annotations)
 
 
-def _special_symbol(term: Term) -> Symbol | None:
+def _special_symbol(term: Term, code: str) -> Symbol | None:
     """The special atom of ``term``, if it has one; raises if it is used in a compound."""
     found: list[Symbol] = []
     _collect_special(term, found)
@@ -179,7 +179,7 @@ def _special_symbol(term: Term) -> Symbol | None:
     alone = len(term.components) == 1 and term.components[0] is symbol and term.operators[0] == "."
     if not alone or symbol.exponent != 1:
         raise UnitError(
-            "",
+            code,
             f"special unit `{symbol.prefix}{symbol.atom}` cannot be combined with other units "
             "or raised to a power",
             symbol.position,
@@ -198,10 +198,7 @@ def _collect_special(term: Term, found: list[Symbol]) -> None:
 def parse_ucum(code: str) -> Unit:
     """Parse a strict, case-sensitive UCUM code (no clinical spellings); raises ``UnitError``."""
     term = parse_term(code, _METRIC, PREFIXES)
-    try:
-        special_symbol = _special_symbol(term)
-    except UnitError as error:
-        raise UnitError(code, error.reason, error.position) from None
+    special_symbol = _special_symbol(term, code)
     dims: Dims = {}
     annotations: list[str] = []
     factor = reduce_term(term, _atom, _prefix, dims, annotations)
@@ -250,11 +247,6 @@ def _display_term(term: Term) -> str:
         else:
             parts.append(f"({_display_term(component)})")
     return "".join(parts).lstrip()
-
-
-def is_arbitrary_atom(code: str) -> bool:
-    entry = ATOMS.get(code)
-    return bool(entry and entry[3] & ARBITRARY)
 
 
 def kind_difference(source: Unit, target: Unit) -> str | None:
