@@ -124,6 +124,8 @@ _TOKEN = re.compile(r"[^./(){}\s]+|\{[^}]*\}")
 _PERIOD = re.compile(r"/(\d+)\s*(h|hr|hrs|hour|hours|d|day|days|min|mins|minutes|wk|week|weeks)\b")
 # `1.73` inside a unit: UCUM reads it as 1 x 73, which is never what a protocol means.
 _DECIMAL = re.compile(r"(?<![\w\[{.*^+-])\d+[.,]\d+")
+# Annotations and bracket atoms, whose digits are not numbers (`{1.73_m2}`, `B[10.nV]`).
+_BRACED = re.compile(r"\{[^}]*\}|\[[^\]]*\]")
 _SPACED_OPERATOR = re.compile(r"\s*([./])\s*")
 _CARET_EXPONENT = re.compile(r"(?<=[A-Za-z\]])\^([+-]?\d+)")
 
@@ -181,9 +183,6 @@ def normalise(code: str) -> str:
     if "IU" not in text and _REWRITTEN.isdisjoint(_TOKEN.findall(text)):
         return text
     return _TOKEN.sub(lambda match: _rewrite_token(match.group(0), code), text)
-
-
-_BRACED = re.compile(r"\{[^}]*\}|\[[^\]]*\]")
 
 
 def _blank(match: re.Match[str]) -> str:
