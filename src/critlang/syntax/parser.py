@@ -1,0 +1,272 @@
+"""Text -> AST. The Lark parser is built once per process from ``grammar/critlang.lark``."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError
+
+from critlang.diagnostics import Diagnostic
+from critlang.errors import ParseError
+from critlang.source import Source, Span
+from critlang.syntax import ast
+from critlang.syntax.build import AstBuilder, BuildError
+
+# A criteria file is a few kilobytes; anything this large is not one.
+MAX_SOURCE_CHARS = 1_000_000
+# Deeper expressions than this are never written by hand; bounding them keeps every later stage
+# (checker, planner, equality of trees) far from Python's recursion limit.
+MAX_DEPTH = 100
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or, in a source checkout, from ``grammar/``."""
+    packaged = resources.files("critlang").joinpath("grammar", "critlang.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parents[3] / "grammar" / "critlang.lark"
+    return checkout.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _parser() -> Lark:
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start=["start", "expression"],
+    )
+
+
+def parse_program(text: str, name: str = "<string>") -> ast.Program:
+    """Parse a criteria file (or dictionary); raises :class:`ParseError` with locations."""
+    source = Source(text, name)
+    tree = _parse(source, "start")
+    program = _build(tree, source)
+    assert isinstance(program, ast.Program)
+    comments = tuple(
+        ast.Comment(text=token.value, span=Span(token.start_pos or 0, token.end_pos or 0))
+        for token in _comments(text)
+    )
+    return ast.Program(items=program.items, comments=comments, span=program.span)
+
+
+def parse_expression(text: str, name: str = "<expr>") -> ast.Expr:
+    """Parse a single expression such as ``ANC >= 1.5 x10^9/L and ECOG in 0..2``."""
+    source = Source(text, name)
+    tree = _parse(source, "expression")
+    return _build(tree.children[0], source)  # type: ignore[return-value]
+
+
+def _comments(text: str) -> list[Token]:
+    if "#" not in text:
+        return []
+    comments: list[Token] = []
+    for token in _parser().lex(text, dont_ignore=True):
+        if token.type == "COMMENT":
+            comments.append(token)
+    return comments
+
+
+def _parse(source: Source, start: str):  # type: ignore[no-untyped-def]
+    text = source.text
+    if len(text) > MAX_SOURCE_CHARS:
+        raise ParseError(
+            [
+                _diagnostic(
+                    source, "E100", f"the text is longer than {MAX_SOURCE_CHARS:,} characters", 0
+                )
+            ]
+        )
+    depth = _bracket_depth(text)
+    if depth is not None:
+        raise ParseError(
+            [_diagnostic(source, "E105", f"parentheses nested more than {MAX_DEPTH} deep", depth)]
+        )
+    try:
+        return _parser().parse(text, start=start)
+    except UnexpectedInput as error:
+        raise ParseError([_syntax_diagnostic(source, error)]) from None
+
+
+def _build(tree, source: Source) -> object:  # type: ignore[no-untyped-def]
+    try:
+        node = AstBuilder(source).transform(tree)
+    except VisitError as error:
+        if isinstance(error.orig_exc, BuildError):
+            raise ParseError([error.orig_exc.diagnostic]) from None
+        raise
+    except BuildError as error:
+        raise ParseError([error.diagnostic]) from None
+    deep = _too_deep(node)
+    if deep is not None:
+        raise ParseError(
+            [_diagnostic(source, "E105", f"expression nested more than {MAX_DEPTH} deep", deep)]
+        )
+    return node
+
+
+def _bracket_depth(text: str) -> int | None:
+    """Offset where ``(``/``{`` nesting first exceeds MAX_DEPTH outside strings and comments."""
+    depth = 0
+    in_string = in_comment = False
+    escaped = False
+    for offset, char in enumerate(text):
+        if in_comment:
+            in_comment = char != "\n"
+        elif in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "#":
+            in_comment = True
+        elif char in "({":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return offset
+        elif char in ")}":
+            depth -= 1
+    return None
+
+
+def _too_deep(root: object) -> int | None:
+    """Offset of a node deeper than MAX_DEPTH (long `+` chains nest without parentheses)."""
+    import attrs
+
+    stack: list[tuple[object, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            span = getattr(node, "span", None)
+            return span.start if isinstance(span, Span) else 0
+        node_type = type(node)
+        if not attrs.has(node_type):
+            continue
+        for field in attrs.fields(node_type):
+            value = getattr(node, field.name)
+            if isinstance(value, tuple):
+                stack.extend((item, depth + 1) for item in value)
+            elif attrs.has(type(value)):
+                stack.append((value, depth + 1))
+    return None
+
+
+def _diagnostic(
+    source: Source, code: str, message: str, offset: int, help: str | None = None
+) -> Diagnostic:
+    return Diagnostic(
+        code=code, message=message, span=Span(offset, offset + 1), source=source, help=help
+    )
+
+
+# Words for the grammar's terminals, in the order they are worth offering.
+_WORDS: dict[str, str] = {
+    "QUANTITY": "a number with a unit",
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "COMPARATOR": "a comparison (`>=`, `<` ...)",
+    "AND": "`and`",
+    "OR": "`or`",
+    "NOT": "`not`",
+    "IN": "`in`",
+    "IS": "`is`",
+    "THEN": "`then`",
+    "ELSE": "`else`",
+    "WITHIN": "`within`",
+    "BEFORE": "`before`",
+    "AFTER": "`after`",
+    "COLON": "`:`",
+    "RPAR": "`)`",
+    "LPAR": "`(`",
+    "RBRACE": "`}`",
+    "COMMA": "`,`",
+    "STRING": 'quoted text ("...")',
+    "DATE": "a date (YYYY-MM-DD)",
+    "CODE": "a code such as ICD10:C34.1",
+    "UNIT": "a unit",
+    "DOTTED_ID": "a criterion ID",
+    "TRIAL_ID": "a trial ID",
+    "INCLUSION": "`inclusion`",
+    "EXCLUSION": "`exclusion`",
+    "DEFINE": "`define`",
+    "$END": "the end of the text",
+}
+_MOST_WORDS = 6
+
+
+def _expected_words(expected: set[str]) -> str:
+    known = [word for terminal, word in _WORDS.items() if terminal in expected]
+    parser = _parser()
+    others = sorted(
+        f"`{terminal_pattern}`"
+        for terminal in expected - set(_WORDS)
+        if (terminal_pattern := _literal(parser, terminal)) is not None
+    )
+    words = (known + others)[:_MOST_WORDS]
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _literal(parser: Lark, terminal: str) -> str | None:
+    try:
+        pattern = parser.get_terminal(terminal).pattern
+    except KeyError:
+        return None
+    return pattern.value if type(pattern).__name__ == "PatternStr" else None
+
+
+def _syntax_diagnostic(source: Source, error: UnexpectedInput) -> Diagnostic:
+    if isinstance(error, UnexpectedCharacters):
+        position = error.pos_in_stream or 0
+        char = source.text[position] if position < len(source.text) else ""
+        return _diagnostic(
+            source,
+            "E110",
+            f"unexpected character {char!r}; expected {_expected_words(set(error.allowed or ()))}",
+            position,
+        )
+    if isinstance(error, UnexpectedEOF):
+        return _diagnostic(
+            source,
+            "E111",
+            f"the text ends too soon; expected {_expected_words(set(error.expected))}",
+            len(source.text),
+        )
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    expected = _expected_words(set(error.expected))
+    previous = _previous_token_text(source, token)
+    after = f" after `{previous}`" if previous else ""
+    if token.type == "$END":
+        return _diagnostic(
+            source, "E111", f"the text ends too soon; expected {expected}{after}", len(source.text)
+        )
+    start = token.start_pos or 0
+    return Diagnostic(
+        code="E112",
+        message=f"expected {expected}{after}, found `{token}`",
+        span=Span(start, token.end_pos or start + len(token)),
+        source=source,
+    )
+
+
+def _previous_token_text(source: Source, token: Token) -> str:
+    start = token.start_pos or 0
+    before = source.text[:start].rstrip()
+    if not before:
+        return ""
+    words = before.split()
+    return words[-1][-30:] if words else ""
