@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from critlang.errors import CritlangError
 
@@ -59,6 +60,83 @@ def _decimal_text(value: object) -> str:
     return f"{float(value):.12g}"
 
 
+def _check(args: argparse.Namespace) -> int:
+    from critlang.errors import DiagnosticError
+    from critlang.trial import load
+
+    failed = 0
+    for path in _criteria_files(args.files):
+        try:
+            trial = load(path)
+        except DiagnosticError as error:
+            print(error, file=sys.stderr)
+            failed += 1
+            continue
+        checked = len(trial.criteria)
+        print(f"{path}: ok ({checked} criteria)")
+    return 1 if failed else 0
+
+
+def _criteria_files(names: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.crit")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise _UsageError(f"{name}: no such file or folder")
+    return files
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from critlang.errors import DiagnosticError
+    from critlang.trial import Expression, as_record, load, result_json
+
+    if args.expr is not None:
+        if len(args.paths) != 1:
+            raise _UsageError("with --expr, give one record: critlang eval --expr EXPR RECORD")
+        record_path = Path(args.paths[0])
+    else:
+        if len(args.paths) != 2:
+            raise _UsageError("usage: critlang eval FILE RECORD (or --expr EXPR RECORD)")
+        record_path = Path(args.paths[1])
+    try:
+        record = as_record(_read_record(record_path))
+        if args.expr is not None:
+            expression = Expression(args.expr)
+            outcome = expression.evaluate(record, as_of=args.as_of)
+            if args.format == "json":
+                value = outcome.to_dict() if hasattr(outcome, "to_dict") else {"value": outcome}
+                print(json.dumps(value, indent=2, ensure_ascii=False))
+            else:
+                print(outcome.explain() if hasattr(outcome, "explain") else outcome)
+            return 0
+        trial = load(args.paths[0])
+    except DiagnosticError as error:
+        print(error, file=sys.stderr)
+        return 1
+    result = trial.evaluate(record, as_of=args.as_of)
+    print(result_json(result) if args.format == "json" else result.explain())
+    return 0
+
+
+def _read_record(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CritlangError(f"{path}: cannot read: {error}") from None
+
+
+class _UsageError(Exception):
+    pass
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="critlang", description="Clinical-trial eligibility criteria: check, evaluate, screen."
@@ -77,16 +155,37 @@ def build_parser() -> argparse.ArgumentParser:
     show = unit_commands.add_parser("show", help="show how unit codes are read")
     show.add_argument("codes", nargs="+", metavar="CODE")
     show.set_defaults(handler=_units_show)
+
+    check = commands.add_parser("check", help="parse and check criteria files")
+    check.add_argument("files", nargs="+", metavar="FILE", help="a .crit file or a folder of them")
+    check.set_defaults(handler=_check)
+
+    evaluate = commands.add_parser(
+        "eval", help="evaluate one patient record against a criteria file"
+    )
+    evaluate.add_argument(
+        "paths", nargs="+", metavar="FILE RECORD", help="the criteria file and the record (JSON)"
+    )
+    evaluate.add_argument("--expr", help="evaluate this expression instead of a criteria file")
+    evaluate.add_argument(
+        "--as-of", metavar="DATE", help="the screening date when the record has none (YYYY-MM-DD)"
+    )
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
+    evaluate.set_defaults(handler=_eval)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 when all is well, 1 when the criteria or a record have errors, 2 on usage errors."""
     args = build_parser().parse_args(argv)
     try:
         result: int = args.handler(args)
+    except _UsageError as error:
+        print(f"critlang: {error}", file=sys.stderr)
+        return 2
     except CritlangError as error:
         print(f"critlang: error: {error}", file=sys.stderr)
-        return 2
+        return 1
     return result
 
 

@@ -1,0 +1,367 @@
+"""Patient records: the native JSON form of SPEC §6 (and the flat form), validated field by field.
+
+A record whose structure is wrong (not an object, ``labs`` not a list) raises :class:`RecordError`
+listing every problem. A single unreadable entry (a lab value that is not a number, an impossible
+date, an unknown unit) does not: it is kept out of the record and listed in ``problems``, and a
+criterion that needed it comes out UNKNOWN with that problem as its reason.
+
+Numbers are kept exact: JSON numbers are read as decimals (``1.8`` is 18/10, not the binary float
+closest to it), so comparisons at a threshold are decided as a clinician reads them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from critlang.errors import RecordError, UnitError
+from critlang.units import parse_unit
+
+# Sections a structured record may have; their presence is what makes events closed-world.
+EVENT_SECTIONS = ("events", "treatments", "procedures", "medications")
+CONDITION_SECTIONS = ("conditions",)
+_STRUCTURED_KEYS = frozenset(
+    {"labs", "facts", "anchors", *EVENT_SECTIONS, *CONDITION_SECTIONS, "birth_date", "sex", "id"}
+)
+_RECORD_KEYS = frozenset({*_STRUCTURED_KEYS, "age", "deceased"})
+_QUANTITY_TEXT = re.compile(r"\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(.*?)\s*")
+
+
+@attrs.frozen(kw_only=True)
+class LabResult:
+    """One result: by ``name`` or ``code``; ``value`` a number (with ``unit``) or a symbol."""
+
+    name: str | None
+    code: str | None
+    value: Fraction | str
+    unit: str | None
+    date: datetime.date | None
+    low: Fraction | None
+    high: Fraction | None
+    source: str
+
+
+@attrs.frozen(kw_only=True)
+class Occurrence:
+    """A dated event, treatment or condition; ``end`` is the abatement for conditions."""
+
+    name: str | None
+    code: str | None
+    start: datetime.date | None
+    end: datetime.date | None
+    status: str | None
+    source: str
+
+
+FactValue = Fraction | bool | str | datetime.date | tuple[Fraction, str]
+
+
+@attrs.frozen(kw_only=True)
+class Record:
+    id: str | None
+    birth_date: datetime.date | None
+    sex: str | None
+    age: Fraction | None
+    anchors: Mapping[str, datetime.date]
+    facts: Mapping[str, FactValue]
+    labs: tuple[LabResult, ...]
+    events: tuple[Occurrence, ...] | None  # None: the record has no event section at all
+    conditions: tuple[Occurrence, ...] | None
+    problems: tuple[str, ...] = ()
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.problems: list[str] = []  # field-level: the field is dropped
+        self.errors: list[str] = []  # structural: the record cannot be used
+
+    def date(self, value: object, where: str, *, required: bool = False) -> datetime.date | None:
+        if value is None:
+            if required:
+                self.problems.append(f"{where} is missing")
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                if len(text) > 10:
+                    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+                return datetime.date.fromisoformat(text)
+            except ValueError:
+                pass
+        self.problems.append(f"{where}: {value!r} is not a date (write YYYY-MM-DD)")
+        return None
+
+    def number(self, value: object, where: str) -> Fraction | None:
+        if isinstance(value, bool) or value is None:
+            self.problems.append(f"{where}: {value!r} is not a number")
+            return None
+        if isinstance(value, int | Decimal | Fraction):
+            exact = Fraction(value) if not isinstance(value, Decimal) else _decimal(value)
+        elif isinstance(value, float):
+            exact = _decimal(Decimal(repr(value))) if math.isfinite(value) else None
+        elif isinstance(value, str):
+            try:
+                exact = _decimal(Decimal(value.strip()))
+            except InvalidOperation:
+                exact = None
+        else:
+            exact = None
+        if exact is None:
+            self.problems.append(f"{where}: {value!r} is not a number")
+        return exact
+
+    def text(self, value: object, where: str) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        self.problems.append(f"{where}: {value!r} is not text")
+        return None
+
+    def unit(self, value: object, where: str) -> str | None:
+        text = self.text(value, where)
+        if text is None:
+            return None
+        try:
+            return parse_unit(text).code
+        except UnitError as error:
+            self.problems.append(f"{where}: unit {text!r} cannot be read ({error.reason})")
+            return None
+
+
+def _decimal(value: Decimal) -> Fraction | None:
+    if not value.is_finite():
+        return None
+    return Fraction(value)
+
+
+def loads(text: str) -> dict[str, Any] | list[Any]:
+    """JSON with exact decimals; NaN and Infinity are refused rather than read as floats."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not a number")
+
+    value = json.loads(text, parse_float=Decimal, parse_constant=refuse)
+    if not isinstance(value, dict | list):
+        raise RecordError([f"expected a JSON object, got {type(value).__name__}"])
+    return value
+
+
+def read_record(data: object) -> Record:
+    """Validate one record (a parsed JSON object) into a :class:`Record`."""
+    if not isinstance(data, Mapping):
+        raise RecordError([f"a record must be a JSON object, not {type(data).__name__}"])
+    reader = _Reader()
+    record_id = data.get("id")
+    identifier = None if record_id is None else str(record_id)
+    if _STRUCTURED_KEYS.intersection(data) - {"id", "sex", "birth_date"} or not data:
+        record = _read_structured(data, reader, identifier)
+    else:
+        record = _read_flat(data, reader, identifier)
+    if reader.errors:
+        raise RecordError(reader.errors, identifier)
+    return attrs.evolve(record, problems=tuple(reader.problems))
+
+
+def _section(data: Mapping[str, Any], key: str, reader: _Reader) -> list[Any] | None:
+    value = data.get(key)
+    if value is None:
+        return None if key not in data else []
+    if not isinstance(value, list):
+        reader.errors.append(f"`{key}` must be a list, not {type(value).__name__}")
+        return None
+    return value
+
+
+def _read_structured(data: Mapping[str, Any], reader: _Reader, identifier: str | None) -> Record:
+    for key in data:
+        if key not in _RECORD_KEYS:
+            reader.problems.append(f"unknown field `{key}` ignored")
+    anchors: dict[str, datetime.date] = {}
+    raw_anchors = data.get("anchors") or {}
+    if not isinstance(raw_anchors, Mapping):
+        reader.errors.append("`anchors` must be an object of name: date")
+    else:
+        for name, value in raw_anchors.items():
+            day = reader.date(value, f"anchors.{name}")
+            if day is not None:
+                anchors[str(name)] = day
+    facts: dict[str, FactValue] = {}
+    raw_facts = data.get("facts") or {}
+    if not isinstance(raw_facts, Mapping):
+        reader.errors.append("`facts` must be an object of name: value")
+    else:
+        for name, value in raw_facts.items():
+            fact = _fact(value, f"facts.{name}", reader)
+            if fact is not None:
+                facts[str(name)] = fact
+    labs = [
+        lab
+        for index, entry in enumerate(_section(data, "labs", reader) or [])
+        if (lab := _lab(entry, f"labs[{index}]", reader)) is not None
+    ]
+    events = _occurrences(data, EVENT_SECTIONS, reader)
+    conditions = _occurrences(data, CONDITION_SECTIONS, reader)
+    return Record(
+        id=identifier,
+        birth_date=reader.date(data.get("birth_date"), "birth_date"),
+        sex=reader.text(data.get("sex"), "sex"),
+        age=reader.number(data["age"], "age") if "age" in data else None,
+        anchors=anchors,
+        facts=facts,
+        labs=tuple(labs),
+        events=events,
+        conditions=conditions,
+    )
+
+
+def _occurrences(
+    data: Mapping[str, Any], sections: tuple[str, ...], reader: _Reader
+) -> tuple[Occurrence, ...] | None:
+    found: list[Occurrence] | None = None
+    for key in sections:
+        entries = _section(data, key, reader)
+        if entries is None:
+            continue
+        found = found or []
+        for index, entry in enumerate(entries):
+            occurrence = _occurrence(entry, f"{key}[{index}]", reader)
+            if occurrence is not None:
+                found.append(occurrence)
+    return None if found is None else tuple(found)
+
+
+def _occurrence(entry: object, where: str, reader: _Reader) -> Occurrence | None:
+    if not isinstance(entry, Mapping):
+        reader.problems.append(f"{where}: expected an object")
+        return None
+    name = reader.text(entry.get("name"), f"{where}.name")
+    code = reader.text(entry.get("code"), f"{where}.code")
+    if name is None and code is None:
+        reader.problems.append(f"{where}: has neither `name` nor `code`")
+        return None
+    start = reader.date(entry.get("start", entry.get("onset", entry.get("date"))), f"{where}.start")
+    end = reader.date(entry.get("end", entry.get("abatement")), f"{where}.end")
+    if start is not None and end is not None and end < start:
+        reader.problems.append(f"{where}: ends ({end}) before it starts ({start})")
+        return None
+    return Occurrence(
+        name=name,
+        code=code,
+        start=start,
+        end=end,
+        status=reader.text(entry.get("status"), f"{where}.status"),
+        source=where,
+    )
+
+
+def _lab(entry: object, where: str, reader: _Reader) -> LabResult | None:
+    if not isinstance(entry, Mapping):
+        reader.problems.append(f"{where}: expected an object")
+        return None
+    name = reader.text(entry.get("name"), f"{where}.name")
+    code = reader.text(entry.get("code"), f"{where}.code")
+    if name is None and code is None:
+        reader.problems.append(f"{where}: has neither `name` nor `code`")
+        return None
+    raw = entry.get("value")
+    value: Fraction | str | None
+    if isinstance(raw, str) and not _looks_numeric(raw):
+        value = raw.strip().lower() or None
+        if value is None:
+            reader.problems.append(f"{where}.value is empty")
+    else:
+        value = reader.number(raw, f"{where}.value")
+    if value is None:
+        return None
+    unit = reader.unit(entry.get("unit"), f"{where}.unit") if "unit" in entry else None
+    if "unit" in entry and entry.get("unit") is not None and unit is None:
+        return None
+    date = reader.date(entry.get("date"), f"{where}.date")
+    if date is None and entry.get("date") is not None:
+        return None  # an unreadable date: the result cannot be placed in any window
+    return LabResult(
+        name=name,
+        code=code,
+        value=value,
+        unit=unit,
+        date=date,
+        low=_limit(entry, "low", where, reader),
+        high=_limit(entry, "high", where, reader),
+        source=where,
+    )
+
+
+def _limit(entry: Mapping[str, Any], key: str, where: str, reader: _Reader) -> Fraction | None:
+    value = entry.get(key)
+    return None if value is None else reader.number(value, f"{where}.{key}")
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        Decimal(text.strip())
+    except InvalidOperation:
+        return False
+    return True
+
+
+def _fact(value: object, where: str, reader: _Reader) -> FactValue | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return reader.number(value, where)
+    if isinstance(value, Mapping) and "value" in value:
+        number = reader.number(value.get("value"), f"{where}.value")
+        unit = reader.unit(value.get("unit"), f"{where}.unit")
+        return None if number is None or unit is None else (number, unit)
+    if isinstance(value, str):
+        return _text_value(value, where, reader)
+    reader.problems.append(f"{where}: {value!r} is not a number, boolean, date or text")
+    return None
+
+
+def _text_value(text: str, where: str, reader: _Reader) -> FactValue | None:
+    """A string fact: a quantity (``"62 kg"``), a number, a date or a symbol (``"female"``)."""
+    stripped = text.strip()
+    match = _QUANTITY_TEXT.fullmatch(stripped)
+    if match and match.group(2):
+        number = reader.number(match.group(1), where)
+        unit = reader.unit(match.group(2), where)
+        return None if number is None or unit is None else (number, unit)
+    if match:
+        return reader.number(match.group(1), where)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", stripped):
+        return reader.date(stripped, where)
+    return stripped.lower() if stripped else None
+
+
+def _read_flat(data: Mapping[str, Any], reader: _Reader, identifier: str | None) -> Record:
+    """``{"ANC": "1.8 10*9/L", "ECOG": 1}``: every other key is a fact or an undated lab."""
+    facts: dict[str, FactValue] = {}
+    for key, value in data.items():
+        if key in {"id", "birth_date", "sex", "age"}:
+            continue
+        fact = _fact(value, key, reader)
+        if fact is not None:
+            facts[str(key)] = fact
+    return Record(
+        id=identifier,
+        birth_date=reader.date(data.get("birth_date"), "birth_date"),
+        sex=reader.text(data.get("sex"), "sex"),
+        age=reader.number(data["age"], "age") if "age" in data else None,
+        anchors={},
+        facts=facts,
+        labs=(),
+        events=None,
+        conditions=None,
+    )

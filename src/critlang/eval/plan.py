@@ -1,0 +1,1064 @@
+"""The planner: checked program -> closures, compiled once and applied to many records.
+
+Units, code sets and windows are resolved when planning; evaluating a record does no parsing and
+no dictionary look-ups beyond one pass that indexes the record by variable. Conditions return a
+:data:`~critlang.eval.truth.Judgement` (a truth value and, when UNKNOWN, its reasons); values
+return a runtime value or :class:`Unknown`. Leaves record :class:`Evidence` as they go.
+
+Time: whole months and years in a window are calendar months and years (``add_months`` clamps to
+the month's last day); other durations are exact days, rounded up to whole days because records
+are dated by day. Nothing reads the clock: anchors come from the record or from ``as_of``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import math
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any
+
+from critlang.data.record import LabResult, Occurrence, Record
+from critlang.errors import UnitError
+from critlang.eval import functions
+from critlang.eval.functions import Quantity
+from critlang.eval.result import Evidence
+from critlang.eval.truth import (
+    FALSE,
+    TRUE,
+    Judgement,
+    Truth,
+    kleene_and,
+    kleene_not,
+    kleene_or,
+    unknown,
+)
+from critlang.semantics import ir
+from critlang.semantics.dictionary import CONDITION, EVENT_KINDS, Dictionary, Variable
+from critlang.units import Unit, conversion, parse_unit
+
+_INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
+_DAYS = parse_unit("d")
+
+
+class Unknown:
+    """A value that could not be obtained, and why."""
+
+    __slots__ = ("reasons",)
+
+    def __init__(self, *reasons: str) -> None:
+        self.reasons = reasons
+
+
+RValue = Fraction | Quantity | datetime.date | str | bool | list[Quantity] | list[str]
+
+
+class RecordIndex:
+    """One record, indexed by dictionary variable (by name, alias or code)."""
+
+    def __init__(self, record: Record, dictionary: Dictionary) -> None:
+        self.record = record
+        self.labs: dict[str, list[LabResult]] = {}
+        self.facts: dict[str, Any] = {}
+        self.unmapped: list[str] = []
+        for result in record.labs:
+            variables = self._variables(result.name, result.code, dictionary)
+            if not variables:
+                self.unmapped.append(result.source)
+            for variable in variables:
+                self.labs.setdefault(variable.name, []).append(result)
+        for key, value in record.facts.items():
+            fact_variable = dictionary.lookup(key)
+            self.facts[fact_variable.name if fact_variable else key.casefold()] = value
+        self.events = self._occurrences(record.events, dictionary)
+        self.conditions = self._occurrences(record.conditions, dictionary)
+
+    @staticmethod
+    def _variables(name: str | None, code: str | None, dictionary: Dictionary) -> list[Variable]:
+        if name is not None:
+            variable = dictionary.lookup(name)
+            if variable is not None:
+                return [variable]
+        return dictionary.by_code(code) if code is not None else []
+
+    def _occurrences(
+        self, items: tuple[Occurrence, ...] | None, dictionary: Dictionary
+    ) -> list[tuple[Occurrence, frozenset[str]]] | None:
+        if items is None:
+            return None
+        indexed = []
+        for item in items:
+            names = frozenset(
+                variable.name for variable in self._variables(item.name, item.code, dictionary)
+            )
+            if not names and item.code is None:
+                self.unmapped.append(item.source)
+            indexed.append((item, names))
+        return indexed
+
+
+class Context:
+    __slots__ = ("anchors", "evidence", "index", "record")
+
+    def __init__(self, index: RecordIndex, anchors: dict[str, datetime.date]) -> None:
+        self.index = index
+        self.record = index.record
+        self.anchors = anchors
+        self.evidence: list[Evidence] = []
+
+
+Condition = Callable[[Context], Judgement]
+ValueFn = Callable[[Context], "RValue | Unknown"]
+
+
+# ---- dates and windows --------------------------------------------------------------------------
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Calendar arithmetic: 31 January + 1 month is the last day of February."""
+    month_index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(month_index, 12)
+    month += 1
+    if not 1 <= year <= 9999:
+        raise OverflowError("date out of range")
+    last = calendar.monthrange(year, month)[1]
+    return datetime.date(year, month, min(day.day, last))
+
+
+def shift(day: datetime.date, amount: Fraction, unit: str, sign: int) -> datetime.date:
+    if unit in ("mo", "a") and amount.denominator == 1:
+        months = int(amount) * (12 if unit == "a" else 1)
+        return add_months(day, sign * months)
+    days = conversion(unit, _DAYS).apply_exact(amount)
+    return day + sign * datetime.timedelta(days=math.ceil(days))
+
+
+def _anchor_date(anchor: str | datetime.date, ctx: Context) -> datetime.date | Unknown:
+    if isinstance(anchor, datetime.date):
+        return anchor
+    day = ctx.anchors.get(anchor)
+    return day if day is not None else Unknown(f"no {anchor} date in the record")
+
+
+Bounds = tuple[datetime.date | None, datetime.date | None, bool]  # low, high, strict
+
+
+def window_bounds(window: ir.WindowSpec, ctx: Context) -> Bounds | Unknown:
+    anchor = _anchor_date(window.anchor, ctx)
+    if isinstance(anchor, Unknown):
+        return anchor
+    try:
+        if window.kind == "before":
+            return (None, anchor, True)
+        if window.kind == "after":
+            return (anchor, None, True)
+        assert window.duration is not None and window.unit is not None
+        if window.kind == "at_least_before":
+            return (None, shift(anchor, window.duration, window.unit, -1), False)
+        if window.side == "before":
+            return (shift(anchor, window.duration, window.unit, -1), anchor, False)
+        if window.side == "after":
+            return (anchor, shift(anchor, window.duration, window.unit, 1), False)
+        return (
+            shift(anchor, window.duration, window.unit, -1),
+            shift(anchor, window.duration, window.unit, 1),
+            False,
+        )
+    except (OverflowError, ValueError):
+        return Unknown(f"the window {window.describe()} falls outside the calendar")
+
+
+def _inside(day: datetime.date, bounds: Bounds) -> bool:
+    low, high, strict = bounds
+    if strict:
+        return (low is None or day > low) and (high is None or day < high)
+    return (low is None or day >= low) and (high is None or day <= high)
+
+
+def _overlaps(start: datetime.date, end: datetime.date | None, bounds: Bounds) -> bool:
+    low, high, strict = bounds
+    if strict:
+        return (high is None or start < high) and (low is None or end is None or end > low)
+    return (high is None or start <= high) and (low is None or end is None or end >= low)
+
+
+def _bounds_text(bounds: Bounds) -> str:
+    low, high, _ = bounds
+    return f"{low.isoformat() if low else '…'}..{high.isoformat() if high else '…'}"
+
+
+# ---- formatting ---------------------------------------------------------------------------------
+
+
+def number_text(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator == 1:
+        text = f"{float(value):.15f}".rstrip("0").rstrip(".")
+        if Fraction(text) == value:
+            return text
+    return f"{float(value):.6g}"
+
+
+_UNIT_WORDS = {"a": "years", "mo": "months", "wk": "weeks", "d": "days", "h": "hours"}
+
+
+class Observed(str):
+    """A qualitative lab result (``negative``) that remembers the result it came from."""
+
+    source: LabResult | None = None
+
+
+def value_text(value: object) -> str:
+    if isinstance(value, Fraction):
+        return number_text(value)
+    if isinstance(value, Quantity):
+        unit = _UNIT_WORDS.get(value.unit.code, value.unit.code)
+        return f"{number_text(value.value)} {unit}"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(value_text(item) for item in value) + "]"
+    return str(value)
+
+
+class Planner:
+    """Compiles checked criteria into closures."""
+
+    def __init__(self, dictionary: Dictionary) -> None:
+        self.dictionary = dictionary
+        self._defines: dict[int, Condition] = {}
+
+    # ---- conditions ----------------------------------------------------------------------------
+
+    def condition(self, node: ir.Condition, polarity: bool = True) -> Condition:
+        method = getattr(self, f"_condition_{type(node).__name__.lower().rstrip('_')}")
+        compiled: Condition = method(node, polarity)
+        return compiled
+
+    def _condition_constant(self, node: ir.Constant, polarity: bool) -> Condition:
+        result = TRUE if node.value else FALSE
+        return lambda ctx: result
+
+    def _condition_all(self, node: ir.All, polarity: bool) -> Condition:
+        items = [self.condition(item, polarity) for item in node.items]
+        return lambda ctx: kleene_and(item(ctx) for item in items)
+
+    def _condition_any(self, node: ir.Any_, polarity: bool) -> Condition:
+        items = [self.condition(item, polarity) for item in node.items]
+        return lambda ctx: kleene_or(item(ctx) for item in items)
+
+    def _condition_negation(self, node: ir.Negation, polarity: bool) -> Condition:
+        item = self.condition(node.item, not polarity)
+        return lambda ctx: kleene_not(item(ctx))
+
+    def _condition_implication(self, node: ir.Implication, polarity: bool) -> Condition:
+        premise = self.condition(node.premise, not polarity)
+        conclusion = self.condition(node.conclusion, polarity)
+        return lambda ctx: kleene_or((kleene_not(premise(ctx)), conclusion(ctx)))
+
+    def _condition_branch(self, node: ir.Branch, polarity: bool) -> Condition:
+        test = self.condition(node.condition, polarity)
+        then = self.condition(node.then, polarity)
+        otherwise = self.condition(node.otherwise, polarity)
+        text = _source_text(node.condition.origin)
+
+        def branch(ctx: Context) -> Judgement:
+            truth, reasons = test(ctx)
+            if truth is Truth.UNKNOWN:
+                # Both branches agreeing decides it anyway; otherwise it stays UNKNOWN.
+                first, second = then(ctx), otherwise(ctx)
+                if first[0] is second[0] and first[0] is not Truth.UNKNOWN:
+                    return first
+                return unknown(*dict.fromkeys((*reasons, *first[1], *second[1])))
+            taken = "then" if truth is Truth.TRUE else "else"
+            ctx.evidence.append(
+                Evidence(
+                    text=f"{text}: {'yes' if truth is Truth.TRUE else 'no'}, so the {taken} branch",
+                    truth=truth.value,
+                    effective="branch",
+                    facts={"branch": taken},
+                )
+            )
+            return then(ctx) if truth is Truth.TRUE else otherwise(ctx)
+
+        return branch
+
+    def _condition_definedcondition(self, node: ir.DefinedCondition, polarity: bool) -> Condition:
+        return self.condition(node.body, polarity)
+
+    def _record(
+        self, ctx: Context, judgement: Judgement, polarity: bool, text: str, **facts: Any
+    ) -> Judgement:
+        """Note a leaf's result; ``effective`` is its truth after the negations around it."""
+        truth = judgement[0]
+        effective = truth if polarity else ~truth
+        ctx.evidence.append(
+            Evidence(text=text, truth=truth.value, effective=effective.value, facts=facts)
+        )
+        return judgement
+
+    def _condition_facttruth(self, node: ir.FactTruth, polarity: bool) -> Condition:
+        name = node.variable.name
+
+        def fact(ctx: Context) -> Judgement:
+            value = ctx.index.facts.get(name)
+            if value is None:
+                return self._record(
+                    ctx,
+                    unknown(f"{name} is not in the record"),
+                    polarity,
+                    f"{name}: not in the record",
+                )
+            if not isinstance(value, bool):
+                return self._record(
+                    ctx,
+                    unknown(f"{name} is {value_text(value)}, not true/false"),
+                    polarity,
+                    f"{name}: {value_text(value)}",
+                )
+            return self._record(
+                ctx,
+                TRUE if value else FALSE,
+                polarity,
+                f"{name} is {value_text(value)}",
+                variable=name,
+                value=value,
+            )
+
+        return fact
+
+    def _condition_occurs(self, node: ir.Occurs, polarity: bool) -> Condition:
+        query = self._occurrences(node.query)
+        description = node.query.describe()
+
+        def occurs(ctx: Context) -> Judgement:
+            found = query(ctx)
+            if isinstance(found, Unknown):
+                return self._record(
+                    ctx, unknown(*found.reasons), polarity, f"{description}: unknown"
+                )
+            if found:
+                first = found[0]
+                when = first.start.isoformat() if first.start else "undated"
+                return self._record(
+                    ctx,
+                    TRUE,
+                    polarity,
+                    f"{description}: yes ({first.name or first.code}, {when})",
+                    found=[item.source for item in found],
+                )
+            return self._record(ctx, FALSE, polarity, f"{description}: none found")
+
+        return occurs
+
+    def _condition_presence(self, node: ir.Presence, polarity: bool) -> Condition:
+        target = node.value
+        text = _source_text(node.origin)
+        if isinstance(target, ir.OccurrenceQuery):
+            conditions_only = target.conditions_only or all(
+                v.kind == CONDITION for v in target.variables
+            )
+
+            def present_section(ctx: Context) -> Judgement:
+                section = ctx.index.conditions if conditions_only else ctx.index.events
+                known = section is not None
+                return self._record(
+                    ctx,
+                    TRUE if known == node.known else FALSE,
+                    polarity,
+                    f"{text}: {'yes' if known == node.known else 'no'}",
+                )
+
+            return present_section
+        value = self.value(target)
+
+        def present(ctx: Context) -> Judgement:
+            found = value(ctx)
+            known = not isinstance(found, Unknown)
+            return self._record(
+                ctx,
+                TRUE if known == node.known else FALSE,
+                polarity,
+                f"{text}: {'yes' if known == node.known else 'no'}",
+            )
+
+        return present
+
+    def _condition_inset(self, node: ir.InSet, polarity: bool) -> Condition:
+        value = self.value(node.value)
+        members = node.members
+        label = _label(node.value)
+
+        def in_set(ctx: Context) -> Judgement:
+            found = value(ctx)
+            if isinstance(found, Unknown):
+                return self._record(ctx, unknown(*found.reasons), polarity, f"{label}: unknown")
+            inside = str(found).casefold() in members
+            result = inside != node.negated
+            words = "is" if inside else "is not"
+            return self._record(
+                ctx,
+                TRUE if result else FALSE,
+                polarity,
+                f"{label} {value_text(found)} {words} in {{{', '.join(sorted(members))}}}",
+            )
+
+        return in_set
+
+    def _condition_inrange(self, node: ir.InRange, polarity: bool) -> Condition:
+        checks = []
+        if node.low is not None:
+            checks.append(self._compare(">=", node.value, node.low, node.unit, None))
+        if node.high is not None:
+            checks.append(self._compare("<=", node.value, node.high, node.unit, None))
+        label = _label(node.value)
+        range_text = (
+            _source_text(node.origin).split(" in ", 1)[-1]
+            if " in " in _source_text(node.origin)
+            else "the range"
+        )
+
+        def in_range(ctx: Context) -> Judgement:
+            outcomes = [check(ctx) for check in checks]
+            inside = True
+            shown = label
+            for outcome in outcomes:
+                if isinstance(outcome, Unknown):
+                    return self._record(
+                        ctx, unknown(*outcome.reasons), polarity, f"{label}: unknown"
+                    )
+                result, shown, _facts_found = outcome
+                inside = inside and result
+            judgement = TRUE if inside != node.negated else FALSE
+            return self._record(
+                ctx, judgement, polarity, f"{shown} is {'' if inside else 'not '}in {range_text}"
+            )
+
+        return in_range
+
+    def _condition_comparison(self, node: ir.Comparison, polarity: bool) -> Condition:
+        compare = self._compare(node.operator, node.left, node.right, node.unit, node.molar_mass)
+        right_text = _source_text(node.right.origin)
+        left_text = _source_text(node.left.origin)
+
+        def comparison(ctx: Context) -> Judgement:
+            outcome = compare(ctx)
+            if isinstance(outcome, Unknown):
+                return self._record(
+                    ctx,
+                    unknown(*outcome.reasons),
+                    polarity,
+                    f"{left_text} {node.operator} {right_text}: unknown",
+                )
+            result, shown, facts = outcome
+            words = comparison_words(node.operator, result)
+            suffix = facts.pop("_suffix", "")
+            return self._record(
+                ctx,
+                TRUE if result else FALSE,
+                polarity,
+                f"{shown} {words} {right_text}{suffix}",
+                **facts,
+            )
+
+        return comparison
+
+    # ---- comparing values ----------------------------------------------------------------------
+
+    def _compare(
+        self,
+        operator: str,
+        left: ir.Value,
+        right: ir.Value,
+        unit: Unit | None,
+        molar_mass: Fraction | None,
+    ) -> Callable[[Context], tuple[bool, str, dict[str, Any]] | Unknown]:
+        test = _OPERATORS[operator]
+        if isinstance(right, ir.Limit) or isinstance(left, ir.Limit):
+            return self._compare_limit(test, left, right)
+        quantified = (
+            left if isinstance(left, ir.LabSelection) and left.selector in ("any", "all") else None
+        )
+        left_fn, right_fn = self.value(left), self.value(right)
+        label = _label(left)
+
+        def normalise(
+            found: object, what: ir.Value
+        ) -> Fraction | datetime.date | str | bool | Unknown:
+            if isinstance(found, Quantity):
+                if unit is None:
+                    return found.value
+                try:
+                    return found.to(unit, molar_mass=molar_mass)
+                except UnitError as error:
+                    return Unknown(
+                        f"{_label(what)} {value_text(found)} cannot be compared in {unit.code}: {error.reason}"
+                    )
+            if isinstance(found, Fraction) and unit is not None and what.type.kind == "quantity":
+                return found
+            return found  # type: ignore[return-value]
+
+        def compare(ctx: Context) -> tuple[bool, str, dict[str, Any]] | Unknown:
+            first, second = left_fn(ctx), right_fn(ctx)
+            for found in (first, second):
+                if isinstance(found, Unknown):
+                    return found
+            threshold = normalise(second, right)
+            if isinstance(threshold, Unknown):
+                return threshold
+            if quantified is not None:
+                assert isinstance(first, list)
+                values = [normalise(item, left) for item in first]
+                for item in values:
+                    if isinstance(item, Unknown):
+                        return item
+                outcomes = [test(item, threshold) for item in values]
+                result = any(outcomes) if quantified.selector == "any" else all(outcomes)
+                shown = f"{quantified.selector} of {len(values)} {label} results [{', '.join(value_text(item) for item in first)}]"
+                return (
+                    result,
+                    shown,
+                    {"variable": label, "values": [value_text(item) for item in first]},
+                )
+            value = normalise(first, left)
+            if isinstance(value, Unknown):
+                return value
+            try:
+                result = test(value, threshold)
+            except TypeError:
+                return Unknown(
+                    f"{label} {value_text(first)} cannot be compared with {value_text(second)}"
+                )
+            return result, _shown(label, first), _facts(label, first, value, unit)
+
+        return compare
+
+    def _compare_limit(
+        self, test: Callable[[Any, Any], bool], left: ir.Value, right: ir.Value
+    ) -> Callable[[Context], tuple[bool, str, dict[str, Any]] | Unknown]:
+        swapped = isinstance(left, ir.Limit)
+        limit, lab = (left, right) if swapped else (right, left)
+        assert isinstance(limit, ir.Limit) and isinstance(lab, ir.LabSelection)
+        select = self._lab_results(lab)
+        variable = lab.variable
+        default = (
+            variable.normal[1]
+            if (variable.normal and limit.limit == "ULN")
+            else (variable.normal[0] if variable.normal else None)
+        )
+
+        def compare(ctx: Context) -> tuple[bool, str, dict[str, Any]] | Unknown:
+            found = select(ctx)
+            if isinstance(found, Unknown):
+                return found
+            results = found if lab.selector in ("any", "all") else found[:1]
+            outcomes = []
+            shown = ""
+            facts: dict[str, Any] = {}
+            for result in results:
+                quantity = self._result_quantity(result, variable)
+                if isinstance(quantity, Unknown):
+                    return quantity
+                if not isinstance(quantity, Quantity):
+                    return Unknown(f"{variable.name} {value_text(quantity)} has no {limit.limit}")
+                reference = result.high if limit.limit == "ULN" else result.low
+                reference_unit = quantity.unit
+                source = "the result's reference range"
+                if reference is None and default is not None and variable.unit is not None:
+                    reference, reference_unit, source = (
+                        default,
+                        variable.unit,
+                        "the dictionary's normal range",
+                    )
+                if reference is None:
+                    return Unknown(
+                        f"no {limit.limit} for {variable.name} ({result.source}, {_date_text(result)})"
+                    )
+                try:
+                    value = quantity.to(reference_unit)
+                except UnitError as error:
+                    return Unknown(f"{variable.name} {value_text(quantity)}: {error.reason}")
+                bound = limit.factor * reference
+                outcomes.append(test(bound, value) if swapped else test(value, bound))
+                shown = _shown(variable.name, quantity)
+                facts = {
+                    **_facts(variable.name, quantity, value, reference_unit),
+                    limit.limit.lower(): number_text(reference),
+                    "limit_source": source,
+                    "_suffix": f" ({number_text(limit.factor)} × {number_text(reference)} = {number_text(bound)} {reference_unit.code})",
+                }
+            result_value = any(outcomes) if lab.selector == "any" else all(outcomes)
+            return result_value, shown, facts
+
+        return compare
+
+    # ---- values --------------------------------------------------------------------------------
+
+    def value(self, node: ir.Value) -> ValueFn:
+        method = getattr(self, f"_value_{type(node).__name__.lower()}")
+        compiled: ValueFn = method(node)
+        return compiled
+
+    def _value_literal(self, node: ir.Literal) -> ValueFn:
+        value: RValue = node.value
+        if node.type.kind == "quantity":
+            assert node.type.unit is not None and isinstance(node.value, Fraction)
+            value = Quantity(node.value, node.type.unit)
+        return lambda ctx: value
+
+    def _value_definedvalue(self, node: ir.DefinedValue) -> ValueFn:
+        return self.value(node.body)
+
+    def _value_factvalue(self, node: ir.FactValue) -> ValueFn:
+        variable = node.variable
+        name = variable.name
+
+        def fact(ctx: Context) -> RValue | Unknown:
+            value = ctx.index.facts.get(name)
+            if value is None:
+                return Unknown(f"{name} is not in the record")
+            kind = node.type.kind
+            if kind == "quantity":
+                if isinstance(value, tuple):
+                    number, unit = value
+                    return Quantity(number, parse_unit(unit), source=f"facts.{name}")
+                return Unknown(f"{name} {value_text(value)} has no unit")
+            if kind == "number" and isinstance(value, Fraction):
+                if node.type.integer and value.denominator != 1:
+                    return Unknown(f"{name} {value_text(value)} is not a whole number")
+                return value
+            if kind == "symbol" and isinstance(value, str):
+                if variable.symbols and value not in variable.symbols:
+                    return Unknown(
+                        f"{name} {value!r} is not one of {{{', '.join(sorted(variable.symbols))}}}"
+                    )
+                return value
+            if kind == "boolean" and isinstance(value, bool):
+                return value
+            if kind == "date" and isinstance(value, datetime.date):
+                return value
+            return Unknown(f"{name} is {value_text(value)}, not {node.type.describe()}")
+
+        return fact
+
+    def _value_age(self, node: ir.Age) -> ValueFn:
+        anchor = node.anchor
+        years = parse_unit("a")
+
+        def age(ctx: Context) -> RValue | Unknown:
+            record = ctx.record
+            if record.birth_date is None:
+                if record.age is not None and anchor == "screening":
+                    return Quantity(record.age, years, source="age")
+                return Unknown("no birth date in the record")
+            day = _anchor_date(anchor, ctx)
+            if isinstance(day, Unknown):
+                return day
+            born = record.birth_date
+            completed = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+            return Quantity(Fraction(completed), years, source=f"birth_date {born.isoformat()}")
+
+        return age
+
+    def _value_anchordate(self, node: ir.AnchorDate) -> ValueFn:
+        return lambda ctx: _anchor_date(node.anchor, ctx)
+
+    def _value_limit(self, node: ir.Limit) -> ValueFn:  # only reached through _compare_limit
+        return lambda ctx: Unknown("x ULN outside a comparison")
+
+    def _value_count(self, node: ir.Count) -> ValueFn:
+        if isinstance(node.query, ir.LabSelection):
+            results = self._lab_results(node.query, allow_empty=True)
+        else:
+            results = self._occurrences(node.query)  # type: ignore[assignment]
+
+        def count(ctx: Context) -> RValue | Unknown:
+            found = results(ctx)
+            return found if isinstance(found, Unknown) else Fraction(len(found))
+
+        return count
+
+    def _value_arithmetic(self, node: ir.Arithmetic) -> ValueFn:
+        operands = [self.value(item) for item in node.operands]
+        operator = node.operator
+        result_type = node.type
+
+        def arithmetic(ctx: Context) -> RValue | Unknown:
+            values = [operand(ctx) for operand in operands]
+            for value in values:
+                if isinstance(value, Unknown):
+                    return value
+            return _arithmetic(operator, values, result_type, node.exponent)  # type: ignore[arg-type]
+
+        return arithmetic
+
+    def _value_functioncall(self, node: ir.FunctionCall) -> ValueFn:
+        args = [self.value(arg) for arg in node.args]
+        function = node.function
+
+        def call(ctx: Context) -> RValue | Unknown:
+            values = [arg(ctx) for arg in args]
+            for value in values:
+                if isinstance(value, Unknown):
+                    return value
+            try:
+                return functions.call(function, values, node.type.unit)  # type: ignore[arg-type]
+            except (ValueError, ZeroDivisionError, OverflowError, UnitError) as error:
+                return Unknown(f"{function}: {error}")
+
+        return call
+
+    def _value_labselection(self, node: ir.LabSelection) -> ValueFn:
+        select = self._lab_results(node)
+        variable = node.variable
+
+        def selection(ctx: Context) -> RValue | Unknown:
+            found = select(ctx)
+            if isinstance(found, Unknown):
+                return found
+            values = []
+            for result in found:
+                quantity = self._result_quantity(result, variable)
+                if isinstance(quantity, Unknown):
+                    return quantity
+                values.append(quantity)
+            if node.selector in ("any", "all"):
+                return values  # type: ignore[return-value]
+            return values[0]
+
+        return selection
+
+    def _result_quantity(self, result: LabResult, variable: Variable) -> Quantity | str | Unknown:
+        if isinstance(result.value, str):
+            if variable.value_type == "symbol":
+                observed = Observed(result.value)
+                observed.source = result
+                return observed
+            return Unknown(
+                f"{variable.name} result {result.value!r} ({result.source}) is not a number"
+            )
+        if variable.value_type == "symbol":
+            return Unknown(
+                f"{variable.name} result {value_text(result.value)} ({result.source}) is a number, expected one of {{{', '.join(sorted(variable.symbols))}}}"
+            )
+        if variable.unit is None:
+            return result.value  # type: ignore[return-value]
+        if result.unit is None:
+            return Unknown(
+                f"{variable.name} result {value_text(result.value)} ({result.source}) has no unit"
+            )
+        unit_code = variable.unit.code if result.unit in variable.accepts else result.unit
+        unit = parse_unit(unit_code)
+        if unit.dimension != variable.unit.dimension and variable.molar_mass is None:
+            return Unknown(
+                f"{variable.name} result in {result.unit} ({result.source}) cannot be read as {variable.unit.code}"
+            )
+        return Quantity(result.value, unit, source=result)
+
+    def _lab_results(
+        self, node: ir.LabSelection, allow_empty: bool = False
+    ) -> Callable[[Context], list[LabResult] | Unknown]:
+        variable = node.variable
+        window = node.window
+        selector = node.selector
+        lookback = variable.lookback
+
+        def key(result: LabResult) -> Fraction:
+            quantity = self._result_quantity(result, variable)
+            if isinstance(quantity, Quantity) and variable.unit is not None:
+                try:
+                    return quantity.to(variable.unit, molar_mass=variable.molar_mass)
+                except UnitError:
+                    pass
+            return Fraction(0)
+
+        def select(ctx: Context) -> list[LabResult] | Unknown:
+            results = list(ctx.index.labs.get(variable.name, ()))
+            flat = ctx.index.facts.get(variable.name)
+            if flat is not None:
+                results.append(_flat_result(variable, flat))
+            where = ""
+            if window is not None:
+                bounds = window_bounds(window, ctx)
+                if isinstance(bounds, Unknown):
+                    return bounds
+                results = [r for r in results if r.date is not None and _inside(r.date, bounds)]
+                where = f" {window.describe()} ({_bounds_text(bounds)})"
+            elif "screening" in ctx.anchors:
+                screening = ctx.anchors["screening"]
+                low = None
+                if lookback is not None:
+                    low = shift(screening, Fraction(lookback.value), lookback.unit, -1)
+                results = [
+                    r
+                    for r in results
+                    if r.date is None or (r.date <= screening and (low is None or r.date >= low))
+                ]
+                where = f" on or before screening ({screening.isoformat()})" + (
+                    f", within {lookback.text}" if lookback else ""
+                )
+            if not results:
+                if allow_empty:
+                    return []
+                return Unknown(f"no {variable.name} result{where}")
+            if selector in ("latest", "earliest"):
+                dated = sorted(results, key=lambda r: r.date or datetime.date.min)
+                return [dated[-1] if selector == "latest" else dated[0]]
+            if selector in ("min", "max"):
+                ordered = sorted(results, key=key)
+                return [ordered[-1] if selector == "max" else ordered[0]]
+            return results
+
+        return select
+
+    def _occurrences(
+        self, query: ir.OccurrenceQuery
+    ) -> Callable[[Context], list[Occurrence] | Unknown]:
+        names = frozenset(variable.name for variable in query.variables)
+        excluded = query.excluded
+        codes = list(query.codes)
+        conditions_only = query.conditions_only or all(v.kind == CONDITION for v in query.variables)
+        events_only = bool(query.variables) and all(v.kind in EVENT_KINDS for v in query.variables)
+        patterns = [
+            ir_pattern
+            for ir_pattern in (_pattern(code) for code in codes)
+            if ir_pattern is not None
+        ]
+        window = query.window
+        by_code = list(query.variables)
+
+        def matches(item: Occurrence, item_names: frozenset[str]) -> bool:
+            if query.variables:
+                if item_names & names:
+                    return True
+                return item.code is not None and any(v.matches_code(item.code) for v in by_code)
+            return item.code is not None and any(p.matches(*_split(item.code)) for p in patterns)
+
+        def excluded_by(item: Occurrence, item_names: frozenset[str]) -> bool:
+            for variable in excluded:
+                if variable.name in item_names or (
+                    item.code is not None and variable.matches_code(item.code)
+                ):
+                    return True
+            return False
+
+        def find(ctx: Context) -> list[Occurrence] | Unknown:
+            sections: list[tuple[Occurrence, frozenset[str]]] = []
+            missing = []
+            if not events_only:
+                if ctx.index.conditions is None:
+                    missing.append("conditions")
+                else:
+                    sections += ctx.index.conditions
+            if not conditions_only:
+                if ctx.index.events is None:
+                    missing.append("events/treatments")
+                else:
+                    sections += ctx.index.events
+            if missing and not sections:
+                return Unknown(f"the record has no {' or '.join(missing)} section")
+            candidates = [
+                (item, item_names)
+                for item, item_names in sections
+                if matches(item, item_names) and not excluded_by(item, item_names)
+            ]
+            if window is None:
+                return [
+                    item for item, _ in candidates if _active_or_ever(item, ctx, conditions_only)
+                ]
+            bounds = window_bounds(window, ctx)
+            if isinstance(bounds, Unknown):
+                return bounds
+            undated = [item for item, _ in candidates if item.start is None]
+            if window.kind == "at_least_before":
+                return _at_least_before(candidates, bounds, window, ctx)
+            found = [
+                item
+                for item, _ in candidates
+                if item.start is not None and _overlaps(item.start, _end(item), bounds)
+            ]
+            if not found and undated:
+                return Unknown(
+                    f"{undated[0].name or undated[0].code} ({undated[0].source}) has no date"
+                )
+            return found
+
+        return find
+
+
+def _at_least_before(
+    candidates: list[tuple[Occurrence, frozenset[str]]],
+    bounds: Bounds,
+    window: ir.WindowSpec,
+    ctx: Context,
+) -> list[Occurrence] | Unknown:
+    """``X at least D before A``: the most recent X before A ended on or before A - D."""
+    anchor = _anchor_date(window.anchor, ctx)
+    assert not isinstance(anchor, Unknown)
+    _, cutoff, _ = bounds
+    assert cutoff is not None
+    before = [item for item, _ in candidates if item.start is not None and item.start <= anchor]
+    if not before:
+        return []
+    latest = max(before, key=lambda item: _end(item) or anchor)
+    end = _end(latest)
+    if end is not None and end <= cutoff:
+        return [latest]
+    return []
+
+
+def _end(item: Occurrence) -> datetime.date | None:
+    """When an occurrence ends: events without an end last one day; conditions without an
+    abatement are ongoing (``None``)."""
+    if item.end is not None:
+        return item.end
+    return None if item.source.startswith("conditions") else item.start
+
+
+def _active_or_ever(item: Occurrence, ctx: Context, conditions_only: bool) -> bool:
+    if not item.source.startswith("conditions"):
+        return True
+    if item.status is not None and item.status.casefold() in _INACTIVE:
+        return False
+    screening = ctx.anchors.get("screening")
+    return item.end is None or screening is None or item.end >= screening
+
+
+def _split(code: str) -> tuple[str, str]:
+    system, _, value = code.partition(":")
+    return system, value
+
+
+def _pattern(code: str):  # type: ignore[no-untyped-def]
+    from critlang.semantics.dictionary import CodePattern
+
+    return CodePattern.parse(code)
+
+
+def _flat_result(variable: Variable, value: Any) -> LabResult:
+    if isinstance(value, tuple):
+        number, unit = value
+        return LabResult(
+            name=variable.name,
+            code=None,
+            value=number,
+            unit=unit,
+            date=None,
+            low=None,
+            high=None,
+            source=variable.name,
+        )
+    return LabResult(
+        name=variable.name,
+        code=None,
+        value=value if isinstance(value, Fraction | str) else str(value),
+        unit=None,
+        date=None,
+        low=None,
+        high=None,
+        source=variable.name,
+    )
+
+
+def _date_text(result: LabResult) -> str:
+    return result.date.isoformat() if result.date else "undated"
+
+
+def _shown(label: str, value: object) -> str:
+    source = getattr(value, "source", None)
+    if isinstance(source, LabResult):
+        return f"{label} {value_text(value)} ({_date_text(source)})"
+    return f"{label} {value_text(value)}"
+
+
+def comparison_words(operator: str, result: bool) -> str:
+    """``is >=``, ``is not >``; equality reads ``is`` / ``is not``."""
+    if operator == "=":
+        return "is" if result else "is not"
+    if operator == "!=":
+        return "is not" if result else "is"
+    return f"is {operator}" if result else f"is not {operator}"
+
+
+def _facts(label: str, original: object, converted: object, unit: Unit | None) -> dict[str, Any]:
+    facts: dict[str, Any] = {"variable": label, "value": value_text(original)}
+    if isinstance(original, Quantity):
+        source = original.source
+        if isinstance(source, LabResult):
+            facts.update(date=_date_text(source), source=source.source)
+        elif isinstance(source, str):
+            facts["source"] = source
+        if unit is not None and original.unit.code != unit.code and isinstance(converted, Fraction):
+            facts["converted"] = f"{number_text(converted)} {unit.code}"
+    return facts
+
+
+def _label(node: ir.Value) -> str:
+    if isinstance(node, ir.LabSelection | ir.FactValue):
+        return node.variable.name
+    if isinstance(node, ir.Age):
+        return "age"
+    return _source_text(node.origin)
+
+
+def _source_text(node: object) -> str:
+    from critlang.syntax.printer import expression_text
+
+    return expression_text(node)
+
+
+def _arithmetic(
+    operator: str, values: Sequence[RValue], result_type: ir.VType, exponent: int
+) -> RValue | Unknown:
+    def magnitude(value: RValue) -> tuple[Fraction, Unit | None]:
+        if isinstance(value, Quantity):
+            return value.value, value.unit
+        assert isinstance(value, Fraction)
+        return value, None
+
+    try:
+        if operator == "neg":
+            (value,) = values
+            number, unit = magnitude(value)
+            return Quantity(-number, unit) if unit else -number
+        if operator == "^":
+            (value,) = values
+            number, unit = magnitude(value)
+            powered = number**exponent
+            return Quantity(powered, unit**exponent) if unit else powered
+        (first, second), (a_unit, b_unit) = zip(*(magnitude(v) for v in values), strict=True)
+        if operator in "+-":
+            if a_unit is not None and b_unit is not None:
+                second = conversion(b_unit, a_unit).apply_exact(second)
+            total = first + second if operator == "+" else first - second
+            return Quantity(total, a_unit) if a_unit else total
+        one = parse_unit("1")
+        unit = (
+            (a_unit or one) * (b_unit or one)
+            if operator == "*"
+            else (a_unit or one) / (b_unit or one)
+        )
+        number = first * second if operator == "*" else first / second
+        return Quantity(number, unit) if result_type.kind == "quantity" else number
+    except ZeroDivisionError:
+        return Unknown("division by zero")
+    except UnitError as error:
+        return Unknown(error.reason)
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}

@@ -1,0 +1,299 @@
+"""The dictionary: variables declared in critlang syntax (SPEC §5), the standard one included.
+
+A :class:`Variable` says what a name is (a lab, a fact, a condition, a treatment …), its unit or
+value type, its codes (how records name it), and the ranges and constants the checker and the
+evaluator need. Names and aliases resolve case-insensitively.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from fractions import Fraction
+from importlib import resources
+
+import attrs
+
+from critlang.diagnostics import Diagnostic
+from critlang.errors import CheckError, UnitError
+from critlang.source import Source, Span
+from critlang.syntax import ast
+from critlang.units import Unit, conversion, parse_unit
+
+LAB, FACT = "lab", "fact"
+EVENT_KINDS = frozenset({"treatment", "procedure", "event"})
+CONDITION = "condition"
+# Anchors every record may supply, known even without a declaration.
+STANDARD_ANCHORS = ("screening", "enrollment", "treatment", "infusion", "lymphodepletion")
+
+
+@attrs.frozen(kw_only=True)
+class CodePattern:
+    """``ICD10:C34.1`` or, with ``prefix``, every code starting with ``C34``."""
+
+    system: str
+    code: str
+    prefix: bool = False
+
+    @staticmethod
+    def parse(text: str) -> CodePattern | None:
+        system, colon, code = text.partition(":")
+        if not colon or not system or not code:
+            return None
+        prefix = code.endswith("*")
+        return CodePattern(system=_system(system), code=_code(code.rstrip("*")), prefix=prefix)
+
+    def matches(self, system: str, code: str) -> bool:
+        if _system(system) != self.system:
+            return False
+        code = _code(code)
+        return code.startswith(self.code) if self.prefix else code == self.code
+
+    def __str__(self) -> str:
+        return f"{self.system}:{self.code}{'*' if self.prefix else ''}"
+
+
+_SYSTEM_ALIASES = {"ICD10CM": "ICD10", "ICD9CM": "ICD9", "SCT": "SNOMED", "RXNORM": "RXNORM"}
+
+
+def _system(system: str) -> str:
+    upper = system.upper()
+    return _SYSTEM_ALIASES.get(upper, upper)
+
+
+def _code(code: str) -> str:
+    # ICD codes are written with or without the dot (C34.1, C341): compare without it.
+    return code.replace(".", "").upper()
+
+
+@attrs.frozen(kw_only=True)
+class Variable:
+    """One dictionary entry.
+
+    ``value_type`` is ``quantity`` (with ``unit``), ``number``, ``integer``, ``boolean``, ``date``,
+    ``symbol`` (with ``symbols``) or ``occurrence`` for conditions, treatments and events.
+    """
+
+    name: str
+    kind: str
+    label: str | None = None
+    value_type: str = "quantity"
+    unit: Unit | None = None
+    symbols: frozenset[str] = frozenset()
+    codes: tuple[CodePattern, ...] = ()
+    plausible: tuple[Fraction | None, Fraction | None] | None = None
+    normal: tuple[Fraction | None, Fraction | None] | None = None
+    molar_mass: Fraction | None = None
+    accepts: tuple[str, ...] = ()
+    lookback: ast.Quantity | None = None
+    aliases: tuple[str, ...] = ()
+    declaration: ast.Declaration | None = attrs.field(default=None, eq=False, repr=False)
+    source: Source | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def is_occurrence(self) -> bool:
+        return self.kind in EVENT_KINDS or self.kind == CONDITION
+
+    def matches_code(self, code: str) -> bool:
+        system, _, value = code.partition(":")
+        return any(pattern.matches(system, value) for pattern in self.codes)
+
+    def describe(self) -> str:
+        if self.value_type == "quantity" and self.unit is not None:
+            return f"{self.kind} in {self.unit.code}"
+        if self.value_type == "symbol":
+            return f"{self.kind}, one of {{{', '.join(sorted(self.symbols))}}}"
+        return f"{self.kind} ({self.value_type})"
+
+
+@attrs.frozen(kw_only=True)
+class Dictionary:
+    variables: dict[str, Variable]  # casefolded name or alias -> variable
+    anchors: frozenset[str]  # casefolded
+
+    def lookup(self, name: str) -> Variable | None:
+        return self.variables.get(name.casefold())
+
+    def names(self) -> list[str]:
+        return sorted({variable.name for variable in self.variables.values()})
+
+    def by_code(self, code: str) -> list[Variable]:
+        return [variable for variable in self.unique() if variable.matches_code(code)]
+
+    def unique(self) -> Iterator[Variable]:
+        seen: set[str] = set()
+        for variable in self.variables.values():
+            if variable.name not in seen:
+                seen.add(variable.name)
+                yield variable
+
+    def extended(self, variables: Iterable[Variable], anchors: Iterable[str]) -> Dictionary:
+        merged = dict(self.variables)
+        for variable in variables:
+            for key in (variable.name, *variable.aliases):
+                merged[key.casefold()] = variable
+        return Dictionary(
+            variables=merged, anchors=self.anchors | {anchor.casefold() for anchor in anchors}
+        )
+
+
+EMPTY = Dictionary(
+    variables={}, anchors=frozenset(anchor.casefold() for anchor in STANDARD_ANCHORS)
+)
+
+
+def variables_from(
+    program: ast.Program, source: Source
+) -> tuple[list[Variable], list[str], list[Diagnostic]]:
+    """The variables and anchors a program declares, and the problems with its declarations."""
+    variables: list[Variable] = []
+    anchors: list[str] = []
+    problems: list[Diagnostic] = []
+    for item in program.declarations:
+        if isinstance(item, ast.AnchorDeclaration):
+            anchors.extend(item.names)
+            continue
+        try:
+            variables.append(_variable(item, source))
+        except _DeclarationError as error:
+            problems.append(
+                Diagnostic(
+                    code="E240", message=error.message, span=error.span or item.span, source=source
+                )
+            )
+    return variables, anchors, problems
+
+
+class _DeclarationError(Exception):
+    def __init__(self, message: str, span: Span | None = None) -> None:
+        self.message = message
+        self.span = span
+        super().__init__(message)
+
+
+def _number(expr: ast.Expr | None, what: str) -> Fraction | None:
+    if expr is None:
+        return None
+    if isinstance(expr, ast.Number):
+        return Fraction(expr.value)
+    raise _DeclarationError(f"{what} must be a plain number", expr.span)
+
+
+def _bounds(range_: ast.Expr, what: str) -> tuple[Fraction | None, Fraction | None]:
+    if not isinstance(range_, ast.Range):
+        raise _DeclarationError(f"{what} must be a range such as `0..100`", range_.span)
+    return _number(range_.low, what), _number(range_.high, what)
+
+
+def _variable(declaration: ast.Declaration, source: Source) -> Variable:
+    kind = declaration.kind
+    spec = declaration.spec
+    fields: dict[str, object] = {}
+    if isinstance(spec, ast.UnitSpec):
+        fields.update(value_type="quantity", unit=parse_unit(spec.unit))
+    elif isinstance(spec, ast.TypeSpec):
+        fields["value_type"] = spec.type
+        if spec.range is not None:
+            fields["plausible"] = _bounds(spec.range, "the range")
+    elif isinstance(spec, ast.SetLiteral):
+        symbols = []
+        for item in spec.items:
+            if not isinstance(item, ast.Symbol):
+                raise _DeclarationError("the values of a set must be plain words", item.span)
+            symbols.append(item.name.casefold())
+        fields.update(value_type="symbol", symbols=frozenset(symbols))
+    elif kind in EVENT_KINDS or kind == CONDITION:
+        fields["value_type"] = "occurrence"
+    else:
+        raise _DeclarationError(f"a {kind} needs a unit or a type after `:`", declaration.span)
+    if (kind in EVENT_KINDS or kind == CONDITION) and spec is not None:
+        raise _DeclarationError(
+            f"a {kind} takes options (codes ...), not a unit or type", spec.span
+        )
+    for option in declaration.options:
+        _apply_option(option, fields)
+    molar_mass = fields.get("molar_mass")
+    if molar_mass is not None and not isinstance(molar_mass, Fraction):
+        raise _DeclarationError("molar_mass must be a quantity in g/mol", declaration.span)
+    return Variable(
+        name=declaration.name,
+        kind=kind,
+        label=declaration.label,
+        declaration=declaration,
+        source=source,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _apply_option(option: ast.Option, fields: dict[str, object]) -> None:
+    name, values = option.name, option.values
+    if name == "codes":
+        patterns = []
+        for value in values:
+            if not isinstance(value, ast.Code):
+                raise _DeclarationError("codes are written SYSTEM:CODE", value.span)
+            pattern = CodePattern.parse(str(value))
+            assert pattern is not None
+            patterns.append(pattern)
+        fields["codes"] = tuple(patterns)
+    elif name in ("plausible", "normal"):
+        fields[name] = _bounds(values[0], f"`{name}`")
+    elif name == "molar_mass":
+        (value,) = values
+        if not isinstance(value, ast.Quantity):
+            raise _DeclarationError("molar_mass is a quantity such as `113.12 g/mol`", value.span)
+        try:
+            grams_per_mole = conversion(value.unit, "g/mol").apply_exact(Decimal(value.value))
+        except UnitError as error:
+            raise _DeclarationError(f"molar_mass: {error.reason}", value.span) from None
+        fields["molar_mass"] = grams_per_mole
+    elif name == "lookback":
+        (value,) = values
+        if not isinstance(value, ast.Quantity):
+            raise _DeclarationError("lookback is a duration such as `28 days`", value.span)
+        fields["lookback"] = value
+    elif name == "accepts":
+        units = []
+        for value in values:
+            if not isinstance(value, ast.String):
+                raise _DeclarationError(
+                    'accepts takes quoted unit codes: accepts "[IU]/L"', value.span
+                )
+            try:
+                units.append(parse_unit(value.value).code)
+            except UnitError as error:
+                raise _DeclarationError(f"accepts: {error.reason}", value.span) from None
+        fields["accepts"] = tuple(units)
+    elif name == "aliases":
+        aliases = []
+        for value in values:
+            if not isinstance(value, ast.Symbol):
+                raise _DeclarationError("aliases are plain names", value.span)
+            aliases.append(value.name)
+        fields["aliases"] = tuple(aliases)
+
+
+@functools.cache
+def standard() -> Dictionary:
+    """The standard dictionary shipped in ``critlang/std/*.crit``."""
+    from critlang.syntax.parser import parse_program
+
+    variables: list[Variable] = []
+    anchors: list[str] = list(STANDARD_ANCHORS)
+    problems: list[Diagnostic] = []
+    folder = resources.files("critlang").joinpath("std")
+    entries = sorted(folder.iterdir(), key=lambda item: item.name) if folder.is_dir() else []
+    for entry in entries:
+        if not entry.name.endswith(".crit"):
+            continue
+        name = f"std/{entry.name}"
+        text = entry.read_text(encoding="utf-8")
+        program = parse_program(text, name)
+        found, declared_anchors, errors = variables_from(program, Source(text, name))
+        variables.extend(found)
+        anchors.extend(declared_anchors)
+        problems.extend(errors)
+    if problems:
+        raise CheckError(problems)
+    return EMPTY.extended(variables, anchors)

@@ -1,0 +1,120 @@
+"""AST -> text, with the fewest parentheses that keep the meaning.
+
+Used by explanations (``ANC >= 1.5 x10^9/L``) and by the round-trip property
+``parse(print(parse(s))) == parse(s)``. Quantities keep the spelling they were written in.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from critlang.syntax import ast
+
+# Binding strength, loosest first; an operand binding more loosely than its parent needs parentheses.
+_IF, _IMPLIES, _OR, _AND, _NOT, _POSTFIX, _COMPARE, _SUM, _PRODUCT, _POWER, _UNARY, _ATOM = range(
+    12
+)
+
+
+def _number(value: Decimal) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _level(node: object) -> int:
+    if isinstance(node, ast.IfThenElse):
+        return _IF
+    if isinstance(node, ast.Implies):
+        return _IMPLIES
+    if isinstance(node, ast.Logical):
+        return _OR if node.operator == "or" else _AND
+    if isinstance(node, ast.Not):
+        return _NOT
+    if isinstance(node, ast.Windowed | ast.Except):
+        return _POSTFIX
+    if isinstance(node, ast.Compare | ast.Member | ast.Presence):
+        return _COMPARE
+    if isinstance(node, ast.Arithmetic):
+        return _SUM if node.operator in "+-" else _PRODUCT
+    if isinstance(node, ast.Power):
+        return _POWER
+    if isinstance(node, ast.Negate):
+        return _UNARY
+    return _ATOM
+
+
+def _wrapped(node: object, minimum: int) -> str:
+    text = expression_text(node)
+    return f"({text})" if _level(node) < minimum else text
+
+
+def expression_text(node: object) -> str:
+    """The canonical text of an expression (or of a window, range or set)."""
+    if isinstance(node, ast.Number):
+        return _number(node.value)
+    if isinstance(node, ast.Quantity):
+        return node.text or f"{_number(node.value)} {node.unit}"
+    if isinstance(node, ast.LimitMultiple):
+        return f"{_number(node.factor)} x {node.limit}"
+    if isinstance(node, ast.DateLiteral):
+        return node.text or node.value.isoformat()
+    if isinstance(node, ast.Code):
+        return str(node)
+    if isinstance(node, ast.String):
+        return _string(node.value)
+    if isinstance(node, ast.Boolean):
+        return "true" if node.value else "false"
+    if isinstance(node, ast.Symbol | ast.Name):
+        return node.name
+    if isinstance(node, ast.Range):
+        low = expression_text(node.low) if node.low is not None else ""
+        high = expression_text(node.high) if node.high is not None else ""
+        return f"{low}..{high}"
+    if isinstance(node, ast.SetLiteral):
+        return "{" + ", ".join(expression_text(item) for item in node.items) + "}"
+    if isinstance(node, ast.Call):
+        return f"{node.function}({', '.join(expression_text(arg) for arg in node.args)})"
+    if isinstance(node, ast.Negate):
+        return f"-{_wrapped(node.operand, _UNARY)}"
+    if isinstance(node, ast.Power):
+        return f"{_wrapped(node.base, _UNARY)}^{node.exponent}"
+    if isinstance(node, ast.Arithmetic):
+        level = _level(node)
+        # Left-associative: the right operand of `-` or `/` needs parentheses at the same level.
+        return f"{_wrapped(node.left, level)} {node.operator} {_wrapped(node.right, level + 1)}"
+    if isinstance(node, ast.Compare):
+        return f"{_wrapped(node.left, _SUM)} {node.operator} {_wrapped(node.right, _SUM)}"
+    if isinstance(node, ast.Member):
+        word = "not in" if node.negated else "in"
+        return f"{_wrapped(node.value, _SUM)} {word} {expression_text(node.target)}"
+    if isinstance(node, ast.Presence):
+        return f"{_wrapped(node.value, _SUM)} is {'known' if node.known else 'missing'}"
+    if isinstance(node, ast.Not):
+        return f"not {_wrapped(node.operand, _NOT)}"
+    if isinstance(node, ast.Logical):
+        level = _level(node)
+        return f" {node.operator} ".join(_wrapped(item, level + 1) for item in node.operands)
+    if isinstance(node, ast.Implies):
+        return f"{_wrapped(node.left, _OR)} implies {_wrapped(node.right, _IMPLIES)}"
+    if isinstance(node, ast.IfThenElse):
+        return (
+            f"if {expression_text(node.condition)} then {_wrapped(node.then, _IMPLIES)} "
+            f"else {expression_text(node.otherwise)}"
+        )
+    if isinstance(node, ast.Windowed):
+        return f"{_wrapped(node.expr, _POSTFIX)} {expression_text(node.window)}"
+    if isinstance(node, ast.Except):
+        return f"{_wrapped(node.expr, _POSTFIX)} except {_wrapped(node.excluded, _COMPARE)}"
+    if isinstance(node, ast.Window):
+        anchor = expression_text(node.anchor)
+        duration = expression_text(node.duration) if node.duration is not None else ""
+        if node.kind == "within":
+            return f"within {duration} {node.side} {anchor}"
+        if node.kind == "at_least_before":
+            return f"at least {duration} before {anchor}"
+        return f"{node.kind} {anchor}"
+    return "?"

@@ -1,0 +1,352 @@
+"""The Python API: load and check a criteria file once, evaluate many patients against it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from critlang.data.record import Record, loads, read_record
+from critlang.diagnostics import Diagnostic
+from critlang.errors import CheckError, CritlangError, ParseError, RecordError
+from critlang.eval.plan import Context, Planner, RecordIndex, Unknown, value_text
+from critlang.eval.result import CriterionResult, Outcome, Result, Verdict, verdict_of
+from critlang.eval.truth import Truth
+from critlang.semantics import ir
+from critlang.semantics.checker import Checker, Definition, Scope
+from critlang.semantics.dictionary import Dictionary, standard, variables_from
+from critlang.source import Source, Span
+from critlang.syntax import ast
+from critlang.syntax.parser import parse_expression, parse_program
+
+MAX_FILE_BYTES = 1_000_000
+_OUTCOMES = {Truth.TRUE: Outcome.MET, Truth.FALSE: Outcome.NOT_MET, Truth.UNKNOWN: Outcome.UNKNOWN}
+
+
+def read_text(path: Path) -> str:
+    """A file's text: UTF-8, at most 1 MB; anything else is a ParseError with a location."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CritlangError(f"{name}: cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ParseError(
+            [_file_diagnostic(name, f"file is larger than {MAX_FILE_BYTES:,} bytes", "E100")]
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        text = data[: error.start].decode("utf-8", errors="replace")
+        source = Source(text + "\ufffd", name)
+        raise ParseError(
+            [
+                Diagnostic(
+                    code="E100",
+                    message=f"invalid UTF-8 (byte {error.start})",
+                    span=Span(len(text), len(text) + 1),
+                    source=source,
+                )
+            ]
+        ) from None
+
+
+def _file_diagnostic(name: str, message: str, code: str) -> Diagnostic:
+    return Diagnostic(code=code, message=message, source=Source("", name))
+
+
+@attrs.frozen(kw_only=True)
+class _Loaded:
+    program: ast.Program
+    source: Source
+
+
+class Trial:
+    """A checked criteria file. Build with :func:`critlang.load` or :func:`critlang.parse`."""
+
+    def __init__(
+        self,
+        program: ast.Program,
+        source: Source,
+        project: Path | None,
+        dictionary: Dictionary | None = None,
+    ) -> None:
+        self.program = program
+        self.source = source
+        loaded = _resolve_uses(program, source, project)
+        base = dictionary if dictionary is not None else standard()
+        variables, anchors, problems = [], [], []
+        definitions: dict[str, Definition] = {}
+        for item in loaded:
+            found, declared_anchors, errors = variables_from(item.program, item.source)
+            variables += found
+            anchors += declared_anchors
+            problems += errors
+            for define in item.program.definitions:
+                key = define.name.casefold()
+                if key in definitions and definitions[key].define is not define:
+                    problems.append(
+                        Diagnostic(
+                            code="E211",
+                            message=f"`{define.name}` is defined twice",
+                            span=define.span,
+                            source=item.source,
+                        )
+                    )
+                definitions[key] = Definition(define=define, source=item.source)
+            if item.source is not source and item.program.criteria:
+                problems.append(
+                    Diagnostic(
+                        code="E252",
+                        message="a file brought in with `use` may hold definitions and declarations, not criteria",
+                        span=item.program.criteria[0].span,
+                        source=item.source,
+                    )
+                )
+        if problems:
+            raise CheckError(problems)
+        self.dictionary = base.extended(variables, anchors)
+        checker = Checker(self.dictionary, definitions, source)
+        self.criteria: list[ir.CheckedCriterion] = checker.criteria(program.criteria)
+        checker.definitions_all()
+        if checker.diagnostics:
+            raise CheckError(checker.diagnostics)
+        planner = Planner(self.dictionary)
+        self._plans = [
+            (
+                criterion,
+                planner.condition(criterion.condition) if criterion.condition is not None else None,
+            )
+            for criterion in self.criteria
+        ]
+
+    @property
+    def id(self) -> str | None:
+        trial = self.program.trial
+        return trial.id if trial else None
+
+    @property
+    def title(self) -> str | None:
+        trial = self.program.trial
+        return trial.title if trial else None
+
+    def evaluate(
+        self, record: Record | Mapping[str, Any] | str, as_of: datetime.date | str | None = None
+    ) -> Result:
+        """Evaluate one patient record (a :class:`Record`, a parsed JSON object or JSON text)."""
+        patient = as_record(record)
+        anchors = _anchors(patient, as_of)
+        context = Context(RecordIndex(patient, self.dictionary), anchors)
+        results = []
+        for criterion, plan in self._plans:
+            if plan is None:
+                results.append(
+                    CriterionResult(
+                        id=criterion.id,
+                        section=criterion.section,
+                        text=criterion.text,
+                        outcome=Outcome.REVIEW,
+                        reasons=(criterion.review or "",),
+                    )
+                )
+                continue
+            context.evidence = []
+            truth, reasons = plan(context)
+            results.append(
+                CriterionResult(
+                    id=criterion.id,
+                    section=criterion.section,
+                    text=criterion.text,
+                    outcome=_OUTCOMES[truth],
+                    reasons=reasons if truth is Truth.UNKNOWN else (),
+                    evidence=tuple(context.evidence),
+                )
+            )
+        criteria = tuple(results)
+        return Result(
+            trial=self.id,
+            record=patient.id,
+            as_of=_as_of_text(as_of),
+            verdict=verdict_of(criteria),
+            criteria=criteria,
+            record_problems=patient.problems,
+        )
+
+
+def as_record(record: Record | Mapping[str, Any] | str) -> Record:
+    if isinstance(record, Record):
+        return record
+    if isinstance(record, str):
+        try:
+            record = loads(record)  # type: ignore[assignment]
+        except (ValueError, RecursionError) as error:
+            raise RecordError([f"not valid JSON: {error}"]) from None
+    return read_record(record)
+
+
+def _as_of_text(as_of: datetime.date | str | None) -> str | None:
+    if as_of is None:
+        return None
+    return as_of if isinstance(as_of, str) else as_of.isoformat()
+
+
+def _anchors(record: Record, as_of: datetime.date | str | None) -> dict[str, datetime.date]:
+    """The record's anchors (by lower-case name); ``as_of`` supplies screening when it is missing."""
+    anchors = {name.casefold(): day for name, day in record.anchors.items()}
+    if as_of is not None:
+        day = as_of if isinstance(as_of, datetime.date) else _parse_date(as_of)
+        anchors.setdefault("screening", day)
+    return anchors
+
+
+def _parse_date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise CritlangError(f"as of date {text!r} is not a date (write YYYY-MM-DD)") from None
+
+
+def _resolve_uses(program: ast.Program, source: Source, project: Path | None) -> list[_Loaded]:
+    """The program and every file it brings in with ``use``, once each, inside ``project``."""
+    loaded = [_Loaded(program=program, source=source)]
+    seen: set[Path] = set()
+    pending = [
+        (program, source, Path(source.name).resolve().parent if project is not None else None)
+    ]
+    problems: list[Diagnostic] = []
+    while pending:
+        current, current_source, folder = pending.pop()
+        for use in current.uses:
+            target = _use_path(use, current_source, folder, project, problems)
+            if target is None or target in seen:
+                continue
+            seen.add(target)
+            try:
+                text = read_text(target)
+                used = parse_program(text, str(target.relative_to(project) if project else target))
+            except ParseError as error:
+                problems.extend(error.diagnostics)
+                continue
+            except CritlangError as error:
+                problems.append(
+                    Diagnostic(
+                        code="E250", message=str(error), span=use.span, source=current_source
+                    )
+                )
+                continue
+            used_source = Source(text, str(target.relative_to(project) if project else target))
+            loaded.append(_Loaded(program=used, source=used_source))
+            pending.append((used, used_source, target.parent))
+    if problems:
+        raise CheckError(problems)
+    return loaded
+
+
+def _use_path(
+    use: ast.Use,
+    source: Source,
+    folder: Path | None,
+    project: Path | None,
+    problems: list[Diagnostic],
+) -> Path | None:
+    def problem(message: str) -> None:
+        problems.append(Diagnostic(code="E251", message=message, span=use.span, source=source))
+
+    if project is None or folder is None:
+        problem("`use` needs a file on disk: load the criteria with critlang.load(path)")
+        return None
+    relative = Path(use.path)
+    if relative.is_absolute() or use.path.startswith(("/", "\\")) or ":" in use.path:
+        problem(f'`use "{use.path}"`: write a path relative to this file, not an absolute one')
+        return None
+    target = (folder / relative).resolve()
+    if not target.is_relative_to(project):
+        problem(f'`use "{use.path}"` leaves the project folder ({project})')
+        return None
+    if not target.is_file():
+        problem(f'`use "{use.path}"`: no such file')
+        return None
+    return target
+
+
+def load(path: str | Path, project: str | Path | None = None) -> Trial:
+    """Read, parse and check a criteria file; ``use`` may only reach files under ``project``
+    (default: the file's own folder)."""
+    file = Path(path)
+    text = read_text(file)
+    root = Path(project).resolve() if project is not None else file.resolve().parent
+    source = Source(text, str(path))
+    return Trial(parse_program(text, str(path)), source, root)
+
+
+def parse(text: str, name: str = "<string>", dictionary: Dictionary | None = None) -> Trial:
+    """Parse and check criteria text (no ``use``: there is no folder to resolve it in).
+
+    ``dictionary`` replaces the standard dictionary (declarations in the text extend it).
+    """
+    source = Source(text, name)
+    return Trial(parse_program(text, name), source, None, dictionary)
+
+
+class Expression:
+    """A single compiled expression (:func:`critlang.compile_expr`)."""
+
+    def __init__(self, text: str, dictionary: Dictionary | None = None) -> None:
+        self.text = text
+        self.source = Source(text, "<expr>")
+        node = parse_expression(text)
+        self.dictionary = dictionary if dictionary is not None else standard()
+        checker = Checker(self.dictionary, {}, self.source)
+        try:
+            if checker._looks_boolean(node):
+                self._condition: ir.Condition | None = checker.condition(node, Scope())
+                self._value: ir.Value | None = None
+            else:
+                self._value = checker.value(node, Scope())
+                self._condition = None
+        except Exception as error:
+            if checker.diagnostics:
+                raise CheckError(checker.diagnostics) from None
+            raise error
+        if checker.diagnostics:
+            raise CheckError(checker.diagnostics)
+        planner = Planner(self.dictionary)
+        self._plan = planner.condition(self._condition) if self._condition is not None else None
+        self._value_plan = planner.value(self._value) if self._value is not None else None
+
+    def evaluate(
+        self, record: Record | Mapping[str, Any] | str, as_of: datetime.date | str | None = None
+    ) -> Any:
+        """An :class:`Outcome` for a condition (with ``.reasons`` on the result), or a value."""
+        patient = as_record(record)
+        context = Context(RecordIndex(patient, self.dictionary), _anchors(patient, as_of))
+        if self._plan is not None:
+            truth, reasons = self._plan(context)
+            return CriterionResult(
+                id="expr",
+                section="inclusion",
+                text=self.text,
+                outcome=_OUTCOMES[truth],
+                reasons=reasons,
+                evidence=tuple(context.evidence),
+            )
+        assert self._value_plan is not None
+        value = self._value_plan(context)
+        if isinstance(value, Unknown):
+            return None
+        return value_text(value)
+
+
+def compile_expr(text: str) -> Expression:
+    return Expression(text)
+
+
+def result_json(result: Result) -> str:
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+
+
+__all__ = ["Expression", "Outcome", "Result", "Trial", "Verdict", "compile_expr", "load", "parse"]

@@ -1,0 +1,245 @@
+"""Evaluation semantics (SPEC §4): outcomes, verdicts, exact boundaries, windows, missing data."""
+
+from __future__ import annotations
+
+import pytest
+
+from critlang import Outcome, Verdict
+from critlang.eval.plan import add_months
+from tests.dictionary import record, trial
+
+
+def outcome(criteria: str, **fields: object) -> Outcome:
+    result = trial("inclusion\n  I1: " + criteria + "\n").evaluate(record(**fields))
+    return result.criterion("I1").outcome
+
+
+def lab(
+    name: str, value: object, unit: str | None, date: str = "2025-05-30", **extra: object
+) -> dict[str, object]:
+    entry: dict[str, object] = {"name": name, "value": value, "date": date, **extra}
+    if unit is not None:
+        entry["unit"] = unit
+    return entry
+
+
+def test_exact_decimal_boundary_with_uln() -> None:
+    # SPEC §4: 1.8 <= 1.5 x 1.2 is MET; binary floats say 1.7999999999999998.
+    labs = [lab("bilirubin", 1.8, "mg/dL", high=1.2)]
+    assert outcome("bilirubin <= 1.5 x ULN", labs=labs) is Outcome.MET
+    assert outcome("bilirubin < 1.5 x ULN", labs=labs) is Outcome.NOT_MET
+
+
+def test_unit_conversion_and_molar_mass() -> None:
+    labs = [lab("ANC", 1500, "/uL"), lab("creatinine", 132.6, "umol/L")]
+    assert outcome("ANC >= 1.5 x10^9/L", labs=labs) is Outcome.MET
+    assert outcome("ANC > 1.5 x10^9/L", labs=labs) is Outcome.NOT_MET
+    assert outcome("creatinine <= 1.5 mg/dL", labs=labs) is Outcome.MET
+    assert outcome("creatinine <= 1.4 mg/dL", labs=labs) is Outcome.NOT_MET
+
+
+def test_uln_from_dictionary_and_iu_as_u() -> None:
+    labs = [lab("ALT", 100, "IU/L")]  # no reference range: the dictionary's normal 0..40
+    assert outcome("ALT <= 2.5 x ULN", labs=labs) is Outcome.MET
+    assert outcome("ALT <= 2 x ULN", labs=labs) is Outcome.NOT_MET
+
+
+def test_no_uln_is_unknown_with_reason() -> None:
+    result = trial("inclusion\n  I1: bilirubin <= 1.5 x ULN\n").evaluate(
+        record(labs=[lab("bilirubin", 1, "mg/dL")])
+    )
+    criterion = result.criterion("I1")
+    assert criterion.outcome is Outcome.UNKNOWN
+    assert criterion.reasons == ("no ULN for bilirubin (labs[0], 2025-05-30)",)
+
+
+def test_unconvertible_unit_is_unknown() -> None:
+    result = trial("inclusion\n  I1: ANC >= 1.5 x10^9/L\n").evaluate(
+        record(labs=[lab("ANC", 1.8, "g/dL")])
+    )
+    assert result.criterion("I1").outcome is Outcome.UNKNOWN
+    assert "cannot be read as 10*9/L" in result.criterion("I1").reasons[0]
+
+
+def test_latest_result_before_screening_is_used() -> None:
+    labs = [
+        lab("ANC", 0.9, "10*9/L", "2025-05-01"),
+        lab("ANC", 2.0, "10*9/L", "2025-05-30"),
+        lab("ANC", 0.1, "10*9/L", "2025-06-10"),
+    ]
+    assert outcome("ANC >= 1.5 x10^9/L", labs=labs) is Outcome.MET
+    assert (
+        outcome("min(ANC within 60 days before screening) >= 1.5 x10^9/L", labs=labs)
+        is Outcome.NOT_MET
+    )
+    assert (
+        outcome("max(ANC within 60 days before screening) >= 1.5 x10^9/L", labs=labs) is Outcome.MET
+    )
+    assert (
+        outcome("all(ANC within 60 days before screening) >= 1.0 x10^9/L", labs=labs)
+        is Outcome.NOT_MET
+    )
+    assert (
+        outcome("any(ANC within 60 days before screening) >= 1.0 x10^9/L", labs=labs) is Outcome.MET
+    )
+    assert outcome("count(ANC within 60 days before screening) = 2", labs=labs) is Outcome.MET
+
+
+def test_window_edges_are_inclusive_and_calendar_months() -> None:
+    # within 1 month before 2025-06-02 is 2025-05-02..2025-06-02, both days included.
+    assert (
+        outcome(
+            "ANC >= 1 x10^9/L within 1 month before screening",
+            labs=[lab("ANC", 2, "10*9/L", "2025-05-02")],
+        )
+        is Outcome.MET
+    )
+    assert (
+        outcome(
+            "ANC >= 1 x10^9/L within 1 month before screening",
+            labs=[lab("ANC", 2, "10*9/L", "2025-05-01")],
+        )
+        is Outcome.UNKNOWN
+    )
+    assert add_months(__import__("datetime").date(2025, 3, 31), -1) == __import__("datetime").date(
+        2025, 2, 28
+    )
+
+
+def test_events_are_closed_world_within_a_section() -> None:
+    # 3 weeks before treatment (2025-06-20) is 2025-05-30..2025-06-20
+    chemo = [{"name": "chemotherapy", "start": "2025-05-20", "end": "2025-06-01"}]
+    assert (
+        outcome(
+            "chemotherapy within 3 weeks before treatment",
+            events=[{"name": "chemotherapy", "start": "2025-05-20", "end": "2025-05-29"}],
+        )
+        is Outcome.NOT_MET
+    )
+    assert outcome("chemotherapy within 3 weeks before treatment", events=chemo) is Outcome.MET
+    assert outcome("chemotherapy within 3 weeks before treatment", events=[]) is Outcome.NOT_MET
+    assert outcome("chemotherapy within 3 weeks before treatment") is Outcome.UNKNOWN
+    coded = [{"code": "ATC:L01XA01", "start": "2025-06-10"}]
+    assert outcome("chemotherapy within 3 weeks before treatment", events=coded) is Outcome.MET
+
+
+def test_except_removes_sub_types() -> None:
+    bcc = [{"code": "ICD10:C44.91", "onset": "2024-01-10"}]
+    lung = [{"code": "ICD10:C34.1", "onset": "2024-01-10"}]
+    text = "malignancy within 3 years before screening except basal_cell_carcinoma"
+    assert outcome(text, conditions=bcc) is Outcome.NOT_MET
+    assert outcome(text, conditions=lung) is Outcome.MET
+
+
+def test_at_least_before() -> None:
+    ended = [{"name": "chemotherapy", "start": "2025-04-01", "end": "2025-05-01"}]
+    recent = [{"name": "chemotherapy", "start": "2025-06-01", "end": "2025-06-10"}]
+    text = "chemotherapy at least 3 weeks before treatment"
+    assert outcome(text, events=ended) is Outcome.MET
+    assert outcome(text, events=recent) is Outcome.NOT_MET
+
+
+def test_if_then_else_takes_the_branch() -> None:
+    labs = [lab("ALT", 150, "U/L", high=40)]
+    text = "if liver_metastases then ALT <= 5 x ULN else ALT <= 3 x ULN"
+    assert (
+        outcome(text, labs=labs, conditions=[{"name": "liver_metastases", "onset": "2025-01-01"}])
+        is Outcome.MET
+    )
+    assert outcome(text, labs=labs, conditions=[]) is Outcome.NOT_MET
+    # an unknown condition still decides when both branches agree
+    assert outcome(text, labs=[lab("ALT", 50, "U/L", high=40)]) is Outcome.MET
+
+
+def test_qualitative_lab_and_implies() -> None:
+    text = (
+        "childbearing_potential implies pregnancy_test = negative within 48 hours before treatment"
+    )
+    test = [lab("pregnancy_test", "negative", None, "2025-06-19")]
+    assert outcome(text, facts={"childbearing_potential": True}, labs=test) is Outcome.MET
+    assert outcome(text, facts={"childbearing_potential": False}) is Outcome.MET
+    assert outcome(text, facts={"childbearing_potential": True}) is Outcome.UNKNOWN
+    old = [lab("pregnancy_test", "negative", None, "2025-06-01")]
+    assert outcome(text, facts={"childbearing_potential": True}, labs=old) is Outcome.UNKNOWN
+
+
+def test_age_is_completed_years_at_screening() -> None:
+    assert outcome("age >= 18 years", birth_date="2007-06-02") is Outcome.MET
+    assert outcome("age >= 18 years", birth_date="2007-06-03") is Outcome.NOT_MET
+    assert outcome("age in 18..65 years", birth_date="1960-06-02") is Outcome.MET
+
+
+def test_arithmetic_and_functions() -> None:
+    facts = {"weight": "80 kg", "height": "180 cm"}
+    assert outcome("weight / (height / 100 cm)^2 < 25 kg", facts=facts) is Outcome.MET
+    assert outcome("bmi(weight, height) < 25 kg/m2", facts=facts) is Outcome.MET
+    assert outcome("bmi(weight, height) < 24 kg/m2", facts=facts) is Outcome.NOT_MET
+
+
+def test_verdict_rules() -> None:
+    text = (
+        'inclusion\n  I1: ECOG <= 1\n  I2: review "consent"\n'
+        "exclusion\n  E1: live_vaccine within 4 weeks before screening\n"
+    )
+    example = trial(text)
+    eligible = example.evaluate(record(facts={"ECOG": 0}, events=[]))
+    assert eligible.verdict is Verdict.ELIGIBLE
+    assert eligible.headline() == "eligible — 1 item to confirm"
+    assert [item.id for item in eligible.review] == ["I2"]
+    excluded = example.evaluate(
+        record(facts={"ECOG": 0}, events=[{"name": "live_vaccine", "start": "2025-05-20"}])
+    )
+    assert excluded.verdict is Verdict.INELIGIBLE
+    unknown = example.evaluate(record(events=[]))
+    assert unknown.verdict is Verdict.UNDETERMINED
+    assert unknown.missing == ("ECOG is not in the record",)
+    # a failed inclusion decides even when something else is unknown
+    assert example.evaluate(record(facts={"ECOG": 3})).verdict is Verdict.INELIGIBLE
+
+
+def test_explanation_quotes_protocol_text() -> None:
+    example = trial(
+        'inclusion\n  I10.1 "Hematologic": ANC > 1.0 x10^9/L and platelets > 50 x10^9/L\n'
+    )
+    result = example.evaluate(
+        record(labs=[lab("ANC", 1.2, "10*9/L"), lab("platelets", 40, "10*9/L")])
+    )
+    assert result.criterion("I10.1").explain() == (
+        'I10.1 NOT MET "Hematologic" — platelets 40 10*9/L (2025-05-30) is not > 50 x10^9/L'
+    )
+    payload = result.to_dict()
+    assert payload["verdict"] == "ineligible"
+    evidence = payload["criteria"][0]["evidence"]
+    assert evidence[0] == {
+        "text": "ANC 1.2 10*9/L (2025-05-30) is > 1.0 x10^9/L",
+        "truth": "true",
+        "variable": "ANC",
+        "value": "1.2 10*9/L",
+        "date": "2025-05-30",
+        "source": "labs[0]",
+    }
+
+
+def test_as_of_supplies_screening() -> None:
+    example = trial("inclusion\n  I1: age >= 18 years\n")
+    result = example.evaluate({"birth_date": "2000-01-01"}, as_of="2025-01-01")
+    assert result.criterion("I1").outcome is Outcome.MET
+    assert example.evaluate({"birth_date": "2000-01-01"}).criterion("I1").outcome is Outcome.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("labs", "reason"),
+    [
+        ([lab("ANC", "abc", "10*9/L")], "ANC result 'abc' (labs[0]) is not a number"),
+        ([lab("ANC", 1.8, "furlongs")], "no ANC result"),
+        ([lab("ANC", 1.8, "10*9/L", "2025-02-30")], "no ANC result"),
+        ([lab("ANC", 1.8, None)], "ANC result 1.8 (labs[0]) has no unit"),
+    ],
+)
+def test_malformed_record_entries_become_unknown(
+    labs: list[dict[str, object]], reason: str
+) -> None:
+    result = trial("inclusion\n  I1: ANC >= 1.5 x10^9/L\n").evaluate(record(labs=labs))
+    criterion = result.criterion("I1")
+    assert criterion.outcome is Outcome.UNKNOWN
+    assert reason in criterion.reasons[0]
