@@ -8,10 +8,14 @@ evaluator need. Names and aliases resolve case-insensitively.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import pickle
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
+from pathlib import Path
 
 import attrs
 
@@ -276,19 +280,34 @@ def _apply_option(option: ast.Option, fields: dict[str, object]) -> None:
 
 @functools.cache
 def standard() -> Dictionary:
-    """The standard dictionary shipped in ``critlang/std/*.crit``."""
+    """The standard dictionary shipped in ``critlang/std/*.crit``.
+
+    Parsed once and kept in the user's cache folder (keyed by the files' contents), so that a
+    cold ``critlang check`` does not parse the whole dictionary again.
+    """
+    folder = resources.files("critlang").joinpath("std")
+    entries = sorted(folder.iterdir(), key=lambda item: item.name) if folder.is_dir() else []
+    texts = [
+        (f"std/{entry.name}", entry.read_text(encoding="utf-8"))
+        for entry in entries
+        if entry.name.endswith(".crit")
+    ]
+    digest = hashlib.sha256(repr((critlang_version(), texts)).encode()).hexdigest()[:16]
+    cached = _read_cache(digest)
+    if cached is not None:
+        return cached
+    dictionary = _build_standard(texts)
+    _write_cache(digest, dictionary)
+    return dictionary
+
+
+def _build_standard(texts: list[tuple[str, str]]) -> Dictionary:
     from critlang.syntax.parser import parse_program
 
     variables: list[Variable] = []
     anchors: list[str] = list(STANDARD_ANCHORS)
     problems: list[Diagnostic] = []
-    folder = resources.files("critlang").joinpath("std")
-    entries = sorted(folder.iterdir(), key=lambda item: item.name) if folder.is_dir() else []
-    for entry in entries:
-        if not entry.name.endswith(".crit"):
-            continue
-        name = f"std/{entry.name}"
-        text = entry.read_text(encoding="utf-8")
+    for name, text in texts:
         program = parse_program(text, name)
         found, declared_anchors, errors = variables_from(program, Source(text, name))
         variables.extend(found)
@@ -297,3 +316,50 @@ def standard() -> Dictionary:
     if problems:
         raise CheckError(problems)
     return EMPTY.extended(variables, anchors)
+
+
+def critlang_version() -> str:
+    from critlang import __version__
+
+    return __version__
+
+
+def _cache_file(digest: str) -> Path | None:
+    from critlang.syntax.parser import cache_directory
+
+    folder = cache_directory()
+    return None if folder is None else folder / f"std-{digest}.pickle"
+
+
+def _read_cache(digest: str) -> Dictionary | None:
+    path = _cache_file(digest)
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            loaded = pickle.load(handle)
+    except (
+        OSError,
+        pickle.PickleError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        TypeError,
+        ValueError,
+    ):
+        return None
+    return loaded if isinstance(loaded, Dictionary) else None
+
+
+def _write_cache(digest: str, dictionary: Dictionary) -> None:
+    path = _cache_file(digest)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump(dictionary, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(path)
+    except (OSError, pickle.PickleError, TypeError, AttributeError):
+        return

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from importlib import resources
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
@@ -31,16 +34,40 @@ def grammar_text() -> str:
     return checkout.read_text(encoding="utf-8")
 
 
+def cache_directory() -> Path | None:
+    """Where the built parser is cached: ``$CRITLANG_CACHE_DIR``, else the user's cache folder.
+
+    A per-user folder, never a shared temporary one: the cache is loaded with pickle.
+    ``CRITLANG_CACHE_DIR=""`` turns the cache off.
+    """
+    configured = os.environ.get("CRITLANG_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "critlang"
+
+
 @functools.cache
 def _parser() -> Lark:
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        start=["start", "expression"],
-    )
+    text = grammar_text()
+    options: dict[str, object] = {
+        "parser": "lalr",
+        "lexer": "contextual",
+        "propagate_positions": True,
+        "maybe_placeholders": True,
+        "start": ["start", "expression"],
+    }
+    folder = cache_directory()
+    if folder is not None:
+        # Lark checks the grammar's hash when it loads the cache and rebuilds when it differs;
+        # a cache that cannot be written or read only costs the build time.
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256(f"{lark.__version__}\n{text}".encode()).hexdigest()[:16]
+            options["cache"] = str(folder / f"parser-{digest}.lark")
+        except OSError:
+            pass
+    return Lark(text, **options)
 
 
 def parse_program(text: str, name: str = "<string>") -> ast.Program:

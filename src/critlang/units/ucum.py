@@ -121,6 +121,10 @@ class Unit:
         # Equal units have equal codes; hashing a Fraction would cost more than the parse.
         return hash(self.code)
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        # A unit pickles as its code (special units hold functions, which do not pickle).
+        return (parse_ucum, (self.code,))
+
     def __repr__(self) -> str:
         return f"Unit({self.code!r})"
 
