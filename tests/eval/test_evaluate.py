@@ -234,6 +234,8 @@ def test_as_of_supplies_screening() -> None:
         ([lab("ANC", 1.8, "furlongs")], "no ANC result"),
         ([lab("ANC", 1.8, "10*9/L", "2025-02-30")], "no ANC result"),
         ([lab("ANC", 1.8, None)], "ANC result 1.8 (labs[0]) has no unit"),
+        ([lab("ANC", 1500, "10*9/L")], "outside the plausible range 0..100 10*9/L"),
+        ([lab("ANC", -2, "10*9/L")], "outside the plausible range 0..100 10*9/L"),
     ],
 )
 def test_malformed_record_entries_become_unknown(

@@ -271,7 +271,11 @@ class Planner:
         text = _source_text(node.condition.origin)
 
         def branch(ctx: Context) -> Judgement:
+            before = len(ctx.evidence)
             truth, reasons = test(ctx)
+            # The condition's own evidence is folded into the branch's, so it is not shown twice.
+            tested = [item.text for item in ctx.evidence[before:]]
+            del ctx.evidence[before:]
             if truth is Truth.UNKNOWN:
                 # Both branches agreeing decides it anyway; otherwise it stays UNKNOWN.
                 first, second = then(ctx), otherwise(ctx)
@@ -284,7 +288,7 @@ class Planner:
                     text=f"{text}: {'yes' if truth is Truth.TRUE else 'no'}, so the {taken} branch",
                     truth=truth.value,
                     effective="branch",
-                    facts={"branch": taken},
+                    facts={"branch": taken, "condition": tested},
                 )
             )
             return then(ctx) if truth is Truth.TRUE else otherwise(ctx)
@@ -430,17 +434,18 @@ class Planner:
             outcomes = [check(ctx) for check in checks]
             inside = True
             shown = label
+            facts: dict[str, Any] = {}
             for outcome in outcomes:
                 if isinstance(outcome, Unknown):
                     return self._record(
                         ctx, unknown(*outcome.reasons), polarity, f"{label}: unknown"
                     )
-                result, shown, _facts_found = outcome
+                result, shown, facts = outcome
                 inside = inside and result
             judgement = TRUE if inside != node.negated else FALSE
-            return self._record(
-                ctx, judgement, polarity, f"{shown} is {'' if inside else 'not '}in {range_text}"
-            )
+            facts.pop("_suffix", None)
+            text = f"{shown} is {'' if inside else 'not '}in {range_text}"
+            return self._record(ctx, judgement, polarity, text, **facts)
 
         return in_range
 
@@ -761,7 +766,27 @@ class Planner:
             return Unknown(
                 f"{variable.name} result in {result.unit} ({result.source}) cannot be read as {variable.unit.code}"
             )
-        return Quantity(result.value, unit, source=result)
+        quantity = Quantity(result.value, unit, source=result)
+        return self._plausible(quantity, variable, result) or quantity
+
+    @staticmethod
+    def _plausible(quantity: Quantity, variable: Variable, result: LabResult) -> Unknown | None:
+        """A result outside the dictionary's plausible range (a unit slip, a typing error, a
+        negative count) decides nothing: it is UNKNOWN with the reason."""
+        if variable.plausible is None or variable.unit is None:
+            return None
+        low, high = variable.plausible
+        try:
+            value = quantity.to(variable.unit, molar_mass=variable.molar_mass)
+        except UnitError:
+            return None
+        if (low is None or value >= low) and (high is None or value <= high):
+            return None
+        bounds = f"{number_text(low) if low is not None else ''}..{number_text(high) if high is not None else ''}"
+        return Unknown(
+            f"{variable.name} result {value_text(quantity)} ({result.source}) is outside the "
+            f"plausible range {bounds} {variable.unit.code}"
+        )
 
     def _lab_results(
         self, node: ir.LabSelection, allow_empty: bool = False
