@@ -245,3 +245,18 @@ def test_malformed_record_entries_become_unknown(
     criterion = result.criterion("I1")
     assert criterion.outcome is Outcome.UNKNOWN
     assert reason in criterion.reasons[0]
+
+
+def test_nan_and_bad_json_are_record_errors() -> None:
+    from critlang import RecordError
+
+    example = trial("inclusion\n  I1: ANC >= 1.5 x10^9/L\n")
+    with pytest.raises(RecordError, match="not valid JSON"):
+        example.evaluate('{"labs": [{"name": "ANC", "value": NaN, "unit": "10*9/L"}]}')
+    with pytest.raises(RecordError, match="`labs` must be a list"):
+        example.evaluate({"labs": {"name": "ANC"}})
+    with pytest.raises(RecordError, match="must be a JSON object"):
+        example.evaluate([1, 2])  # type: ignore[arg-type]
+    floats = example.evaluate(record(labs=[lab("ANC", float("nan"), "10*9/L")]))
+    assert floats.criterion("I1").outcome is Outcome.UNKNOWN
+    assert "labs[0].value: nan is not a number" in floats.record_problems

@@ -75,12 +75,15 @@ class RecordIndex:
         self.conditions = self._occurrences(record.conditions, dictionary)
 
     @staticmethod
-    def _variables(name: str | None, code: str | None, dictionary: Dictionary) -> list[Variable]:
-        if name is not None:
-            variable = dictionary.lookup(name)
-            if variable is not None:
-                return [variable]
-        return dictionary.by_code(code) if code is not None else []
+    def _variables(
+        name: str | None, code: str | None, dictionary: Dictionary
+    ) -> tuple[Variable, ...]:
+        """The variables an entry stands for: its name's, and every one its code matches."""
+        named = dictionary.lookup(name) if name is not None else None
+        coded = dictionary.by_code(code) if code is not None else ()
+        if named is None:
+            return coded
+        return (named, *(variable for variable in coded if variable is not named))
 
     def _occurrences(
         self, items: tuple[Occurrence, ...] | None, dictionary: Dictionary
@@ -858,22 +861,17 @@ class Planner:
             if ir_pattern is not None
         ]
         window = query.window
-        by_code = list(query.variables)
+
+        excluded_names = frozenset(variable.name for variable in excluded)
 
         def matches(item: Occurrence, item_names: frozenset[str]) -> bool:
+            # item_names already holds every variable the entry's name or code stands for.
             if query.variables:
-                if item_names & names:
-                    return True
-                return item.code is not None and any(v.matches_code(item.code) for v in by_code)
+                return not item_names.isdisjoint(names)
             return item.code is not None and any(p.matches(*_split(item.code)) for p in patterns)
 
         def excluded_by(item: Occurrence, item_names: frozenset[str]) -> bool:
-            for variable in excluded:
-                if variable.name in item_names or (
-                    item.code is not None and variable.matches_code(item.code)
-                ):
-                    return True
-            return False
+            return not item_names.isdisjoint(excluded_names)
 
         def find(ctx: Context) -> list[Occurrence] | Unknown:
             sections: list[tuple[Occurrence, frozenset[str]]] = []

@@ -115,6 +115,11 @@ class Variable:
 class Dictionary:
     variables: dict[str, Variable]  # casefolded name or alias -> variable
     anchors: frozenset[str]  # casefolded
+    # code -> the variables whose codes match it; records repeat their codes, so each code is
+    # matched against the whole dictionary once.
+    _by_code: dict[str, tuple[Variable, ...]] = attrs.field(
+        factory=dict, eq=False, repr=False, alias="_by_code"
+    )
 
     def lookup(self, name: str) -> Variable | None:
         return self.variables.get(name.casefold())
@@ -122,8 +127,13 @@ class Dictionary:
     def names(self) -> list[str]:
         return sorted({variable.name for variable in self.variables.values()})
 
-    def by_code(self, code: str) -> list[Variable]:
-        return [variable for variable in self.unique() if variable.matches_code(code)]
+    def by_code(self, code: str) -> tuple[Variable, ...]:
+        found = self._by_code.get(code)
+        if found is None:
+            found = tuple(variable for variable in self.unique() if variable.matches_code(code))
+            if len(self._by_code) < 100_000:
+                self._by_code[code] = found
+        return found
 
     def unique(self) -> Iterator[Variable]:
         seen: set[str] = set()
