@@ -135,12 +135,20 @@ class Trial:
         return trial.title if trial else None
 
     def evaluate(
-        self, record: Record | Mapping[str, Any] | str, as_of: datetime.date | str | None = None
+        self,
+        record: Record | Mapping[str, Any] | str,
+        as_of: datetime.date | str | None = None,
+        *,
+        evidence: bool = True,
     ) -> Result:
-        """Evaluate one patient record (a :class:`Record`, a parsed JSON object or JSON text)."""
+        """Evaluate one patient record (a :class:`Record`, a parsed JSON object or JSON text).
+
+        ``evidence=False`` skips the per-criterion evidence (outcomes, reasons and the verdict
+        are the same), for screening many records fast.
+        """
         patient = as_record(record)
         anchors = _anchors(patient, as_of)
-        context = Context(RecordIndex(patient, self.dictionary), anchors)
+        context = Context(RecordIndex(patient, self.dictionary), anchors, explain=evidence)
         results = []
         for criterion, plan in self._plans:
             if plan is None:

@@ -222,3 +222,18 @@ def test_printer_round_trip(text: str) -> None:
     printed = expression_text(parsed)
     assert parse_expression(printed) == parsed
     assert expression_text(parse_expression(printed)) == printed
+
+
+@given(ecog, anc, st.booleans())
+def test_evidence_does_not_change_outcomes(
+    ecog_value: int | None, anc_value: Decimal | None, events: bool
+) -> None:
+    data = patient(ecog_value, anc_value)
+    if events:
+        data["events"] = []
+    full, fast = MISSING.evaluate(data), MISSING.evaluate(data, evidence=False)
+    assert fast.verdict is full.verdict
+    assert [(c.id, c.outcome, c.reasons) for c in fast.criteria] == [
+        (c.id, c.outcome, c.reasons) for c in full.criteria
+    ]
+    assert all(not c.evidence for c in fast.criteria)

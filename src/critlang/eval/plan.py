@@ -102,16 +102,24 @@ class RecordIndex:
 
 
 class Context:
-    __slots__ = ("anchors", "evidence", "index", "record")
+    """One record being evaluated; ``explain`` says whether leaves note their evidence."""
 
-    def __init__(self, index: RecordIndex, anchors: dict[str, datetime.date]) -> None:
+    __slots__ = ("anchors", "evidence", "explain", "index", "record")
+
+    def __init__(
+        self, index: RecordIndex, anchors: dict[str, datetime.date], explain: bool = True
+    ) -> None:
         self.index = index
         self.record = index.record
         self.anchors = anchors
+        self.explain = explain
         self.evidence: list[Evidence] = []
 
 
 Condition = Callable[[Context], Judgement]
+# A deferred description of a leaf's result: its text and structured facts.
+Describe = Callable[[], tuple[str, dict[str, Any]]]
+Compared = tuple[bool, Describe]
 ValueFn = Callable[[Context], "RValue | Unknown"]
 
 
@@ -286,14 +294,15 @@ class Planner:
                     return first
                 return unknown(*dict.fromkeys((*reasons, *first[1], *second[1])))
             taken = "then" if truth is Truth.TRUE else "else"
-            ctx.evidence.append(
-                Evidence(
-                    text=f"{text}: {'yes' if truth is Truth.TRUE else 'no'}, so the {taken} branch",
-                    truth=truth.value,
-                    effective="branch",
-                    facts={"branch": taken, "condition": tested},
+            if ctx.explain:
+                ctx.evidence.append(
+                    Evidence(
+                        text=f"{text}: {'yes' if truth is Truth.TRUE else 'no'}, so the {taken} branch",
+                        truth=truth.value,
+                        effective="branch",
+                        facts={"branch": taken, "condition": tested},
+                    )
                 )
-            )
             return then(ctx) if truth is Truth.TRUE else otherwise(ctx)
 
         return branch
@@ -302,9 +311,21 @@ class Planner:
         return self.condition(node.body, polarity)
 
     def _record(
-        self, ctx: Context, judgement: Judgement, polarity: bool, text: str, **facts: Any
+        self,
+        ctx: Context,
+        judgement: Judgement,
+        polarity: bool,
+        text: str | Describe,
+        **facts: Any,
     ) -> Judgement:
-        """Note a leaf's result; ``effective`` is its truth after the negations around it."""
+        """Note a leaf's result when the context collects evidence; ``effective`` is its truth
+        after the negations around it. ``text`` may be a function giving ``(text, facts)``, so
+        that nothing is formatted when no evidence is wanted."""
+        if not ctx.explain:
+            return judgement
+        if callable(text):
+            text, more = text()
+            facts = {**facts, **more}
         truth = judgement[0]
         effective = truth if polarity else ~truth
         ctx.evidence.append(
@@ -436,19 +457,23 @@ class Planner:
         def in_range(ctx: Context) -> Judgement:
             outcomes = [check(ctx) for check in checks]
             inside = True
-            shown = label
-            facts: dict[str, Any] = {}
+            describe: Describe = lambda: (label, {})  # noqa: E731
             for outcome in outcomes:
                 if isinstance(outcome, Unknown):
                     return self._record(
                         ctx, unknown(*outcome.reasons), polarity, f"{label}: unknown"
                     )
-                result, shown, facts = outcome
+                result, describe = outcome
                 inside = inside and result
             judgement = TRUE if inside != node.negated else FALSE
-            facts.pop("_suffix", None)
-            text = f"{shown} is {'' if inside else 'not '}in {range_text}"
-            return self._record(ctx, judgement, polarity, text, **facts)
+            last = describe
+
+            def text() -> tuple[str, dict[str, Any]]:
+                shown, facts = last()
+                facts.pop("_suffix", None)
+                return f"{shown} is {'' if inside else 'not '}in {range_text}", facts
+
+            return self._record(ctx, judgement, polarity, text)
 
         return in_range
 
@@ -466,16 +491,15 @@ class Planner:
                     polarity,
                     f"{left_text} {node.operator} {right_text}: unknown",
                 )
-            result, shown, facts = outcome
-            words = comparison_words(node.operator, result)
-            suffix = facts.pop("_suffix", "")
-            return self._record(
-                ctx,
-                TRUE if result else FALSE,
-                polarity,
-                f"{shown} {words} {right_text}{suffix}",
-                **facts,
-            )
+            result, describe = outcome
+
+            def text() -> tuple[str, dict[str, Any]]:
+                shown, facts = describe()
+                suffix = facts.pop("_suffix", "")
+                words = comparison_words(node.operator, result)
+                return f"{shown} {words} {right_text}{suffix}", facts
+
+            return self._record(ctx, TRUE if result else FALSE, polarity, text)
 
         return comparison
 
@@ -488,7 +512,7 @@ class Planner:
         right: ir.Value,
         unit: Unit | None,
         molar_mass: Fraction | None,
-    ) -> Callable[[Context], tuple[bool, str, dict[str, Any]] | Unknown]:
+    ) -> Callable[[Context], Compared | Unknown]:
         test = _OPERATORS[operator]
         if isinstance(right, ir.Limit) or isinstance(left, ir.Limit):
             return self._compare_limit(test, left, right)
@@ -514,7 +538,7 @@ class Planner:
                 return found
             return found  # type: ignore[return-value]
 
-        def compare(ctx: Context) -> tuple[bool, str, dict[str, Any]] | Unknown:
+        def compare(ctx: Context) -> Compared | Unknown:
             first, second = left_fn(ctx), right_fn(ctx)
             for found in (first, second):
                 if isinstance(found, Unknown):
@@ -530,11 +554,11 @@ class Planner:
                         return item
                 outcomes = [test(item, threshold) for item in values]
                 result = any(outcomes) if quantified.selector == "any" else all(outcomes)
-                shown = f"{quantified.selector} of {len(values)} {label} results [{', '.join(value_text(item) for item in first)}]"
-                return (
-                    result,
-                    shown,
-                    {"variable": label, "values": [value_text(item) for item in first]},
+                selector = quantified.selector
+                texts = [value_text(item) for item in first]
+                return result, lambda: (
+                    f"{selector} of {len(texts)} {label} results [{', '.join(texts)}]",
+                    {"variable": label, "values": texts},
                 )
             value = normalise(first, left)
             if isinstance(value, Unknown):
@@ -545,13 +569,13 @@ class Planner:
                 return Unknown(
                     f"{label} {value_text(first)} cannot be compared with {value_text(second)}"
                 )
-            return result, _shown(label, first), _facts(label, first, value, unit)
+            return result, lambda: (_shown(label, first), _facts(label, first, value, unit))
 
         return compare
 
     def _compare_limit(
         self, test: Callable[[Any, Any], bool], left: ir.Value, right: ir.Value
-    ) -> Callable[[Context], tuple[bool, str, dict[str, Any]] | Unknown]:
+    ) -> Callable[[Context], Compared | Unknown]:
         swapped = isinstance(left, ir.Limit)
         limit, lab = (left, right) if swapped else (right, left)
         assert isinstance(limit, ir.Limit) and isinstance(lab, ir.LabSelection)
@@ -563,14 +587,27 @@ class Planner:
             else (variable.normal[0] if variable.normal else None)
         )
 
-        def compare(ctx: Context) -> tuple[bool, str, dict[str, Any]] | Unknown:
+        def describe_limit(
+            quantity: Quantity, value: Fraction, reference: Fraction, unit: Unit, source: str
+        ) -> Describe:
+            def describe() -> tuple[str, dict[str, Any]]:
+                bound = limit.factor * reference
+                return _shown(variable.name, quantity), {
+                    **_facts(variable.name, quantity, value, unit),
+                    limit.limit.lower(): number_text(reference),
+                    "limit_source": source,
+                    "_suffix": f" ({number_text(limit.factor)} × {number_text(reference)} = {number_text(bound)} {unit.code})",
+                }
+
+            return describe
+
+        def compare(ctx: Context) -> Compared | Unknown:
             found = select(ctx)
             if isinstance(found, Unknown):
                 return found
             results = found if lab.selector in ("any", "all") else found[:1]
             outcomes = []
-            shown = ""
-            facts: dict[str, Any] = {}
+            describe: Describe = lambda: ("", {})  # noqa: E731
             for result in results:
                 quantity = self._result_quantity(result, variable)
                 if isinstance(quantity, Unknown):
@@ -596,15 +633,9 @@ class Planner:
                     return Unknown(f"{variable.name} {value_text(quantity)}: {error.reason}")
                 bound = limit.factor * reference
                 outcomes.append(test(bound, value) if swapped else test(value, bound))
-                shown = _shown(variable.name, quantity)
-                facts = {
-                    **_facts(variable.name, quantity, value, reference_unit),
-                    limit.limit.lower(): number_text(reference),
-                    "limit_source": source,
-                    "_suffix": f" ({number_text(limit.factor)} × {number_text(reference)} = {number_text(bound)} {reference_unit.code})",
-                }
+                describe = describe_limit(quantity, value, reference, reference_unit, source)
             result_value = any(outcomes) if lab.selector == "any" else all(outcomes)
-            return result_value, shown, facts
+            return result_value, describe
 
         return compare
 
