@@ -260,3 +260,12 @@ def test_nan_and_bad_json_are_record_errors() -> None:
     floats = example.evaluate(record(labs=[lab("ANC", float("nan"), "10*9/L")]))
     assert floats.criterion("I1").outcome is Outcome.UNKNOWN
     assert "labs[0].value: nan is not a number" in floats.record_problems
+
+
+def test_top_level_sex_is_the_sex_fact() -> None:
+    # Found by the hand-derived example expectations: SPEC §6 puts sex beside birth_date.
+    example = trial("inclusion\n  I1: sex = female implies pregnancy_test = negative\n")
+    male = example.evaluate(record(sex="male"))
+    assert male.criterion("I1").outcome is Outcome.MET
+    female = example.evaluate(record(sex="Female", labs=[lab("pregnancy_test", "positive", None)]))
+    assert female.criterion("I1").outcome is Outcome.NOT_MET

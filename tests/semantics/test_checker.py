@@ -122,3 +122,24 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
     path.write_text("# padding\n" * 600_000)
     with pytest.raises(critlang.ParseError, match="larger than"):
         critlang.load(path)
+
+
+def test_a_stale_dictionary_cache_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found when a cache written before Dictionary gained a field crashed `critlang eval --expr`.
+    import pickle
+
+    from critlang.semantics import dictionary
+
+    monkeypatch.setenv("CRITLANG_CACHE_DIR", str(tmp_path))
+    (tmp_path / "std-0000.pickle").write_bytes(pickle.dumps(dictionary.EMPTY))
+    assert dictionary._read_cache("0000") == dictionary.EMPTY
+
+    def stale(self: object, code: str) -> tuple[()]:
+        raise AttributeError("'Dictionary' object has no attribute '_by_code'")
+
+    monkeypatch.setattr(dictionary.Dictionary, "by_code", stale)
+    assert dictionary._read_cache("0000") is None
+    (tmp_path / "std-0001.pickle").write_bytes(b"not a pickle")
+    assert dictionary._read_cache("0001") is None

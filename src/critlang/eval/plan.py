@@ -68,7 +68,12 @@ class RecordIndex:
                 self.unmapped.append(result.source)
             for variable in variables:
                 self.labs.setdefault(variable.name, []).append(result)
-        for key, value in record.facts.items():
+        # The record's top-level sex is the `sex` fact (SPEC §6 puts it beside birth_date).
+        facts: dict[str, Any] = {}
+        if record.sex is not None:
+            facts["sex"] = record.sex.casefold()
+        facts.update(record.facts)
+        for key, value in facts.items():
             fact_variable = dictionary.lookup(key)
             self.facts[fact_variable.name if fact_variable else key.casefold()] = value
         self.events = self._occurrences(record.events, dictionary)

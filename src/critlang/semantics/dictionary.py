@@ -302,13 +302,30 @@ def standard() -> Dictionary:
         for entry in entries
         if entry.name.endswith(".crit")
     ]
-    digest = hashlib.sha256(repr((critlang_version(), texts)).encode()).hexdigest()[:16]
-    cached = _read_cache(digest)
+    digest = hashlib.sha256(repr((critlang_version(), _code_fingerprint(), texts)).encode())
+    digest_text = digest.hexdigest()[:16]
+    cached = _read_cache(digest_text)
     if cached is not None:
         return cached
     dictionary = _build_standard(texts)
-    _write_cache(digest, dictionary)
+    _write_cache(digest_text, dictionary)
     return dictionary
+
+
+def _code_fingerprint() -> str:
+    """Sizes and times of the modules whose classes are pickled: a changed class makes a
+    cache written by the old code unusable, so it must not be loaded."""
+    from critlang import source
+    from critlang.syntax import ast as syntax_ast
+    from critlang.units import dimension, ucum
+
+    parts = []
+    for module in (source, syntax_ast, dimension, ucum):
+        stat = Path(str(module.__file__)).stat()
+        parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+    own = Path(__file__).stat()
+    parts.append(f"{own.st_size}:{own.st_mtime_ns}")
+    return "/".join(parts)
 
 
 def _build_standard(texts: list[tuple[str, str]]) -> Dictionary:
@@ -358,7 +375,14 @@ def _read_cache(digest: str) -> Dictionary | None:
         ValueError,
     ):
         return None
-    return loaded if isinstance(loaded, Dictionary) else None
+    if not isinstance(loaded, Dictionary):
+        return None
+    try:  # a smoke test: a cache from other code may lack an attribute
+        loaded.lookup("age")
+        loaded.by_code("LOINC:0-0")
+    except Exception:
+        return None
+    return loaded
 
 
 def _write_cache(digest: str, dictionary: Dictionary) -> None:
