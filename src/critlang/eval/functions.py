@@ -49,6 +49,10 @@ class Quantity:
         self.source = source
 
     def to(self, unit: Unit | str, molar_mass: Fraction | None = None) -> Fraction:
+        """The value in ``unit``, exactly; no arithmetic when it is already in that unit."""
+        code = unit if isinstance(unit, str) else unit.code
+        if code == self.unit.code:
+            return self.value
         return convert_exact(self.value, self.unit, unit, molar_mass=molar_mass)
 
     def __repr__(self) -> str:

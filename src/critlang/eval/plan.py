@@ -539,16 +539,26 @@ class Planner:
                     return Unknown(
                         f"{_label(what)} {value_text(found)} cannot be compared in {unit.code}: {error.reason}"
                     )
-            if isinstance(found, Fraction) and unit is not None and what.type.kind == "quantity":
-                return found
             return found  # type: ignore[return-value]
 
+        # A literal threshold is brought to the comparison's unit once, here, not per record.
+        constant: object = None
+        if isinstance(right, ir.Literal):
+            literal = right_fn(None)  # type: ignore[arg-type]
+            constant = normalise(literal, right)
+
         def compare(ctx: Context) -> Compared | Unknown:
-            first, second = left_fn(ctx), right_fn(ctx)
-            for found in (first, second):
-                if isinstance(found, Unknown):
-                    return found
-            threshold = normalise(second, right)
+            first = left_fn(ctx)
+            if isinstance(first, Unknown):
+                return first
+            if constant is not None:
+                second: object = literal
+                threshold = constant
+            else:
+                second = right_fn(ctx)
+                if isinstance(second, Unknown):
+                    return second
+                threshold = normalise(second, right)
             if isinstance(threshold, Unknown):
                 return threshold
             if quantified is not None:

@@ -341,9 +341,9 @@ class Conversion:
     def apply_exact(self, value: Number_ | str) -> Fraction:
         """Convert with exact rational arithmetic (temperatures included); logarithmic units
         are computed in floating point and returned as the fraction of that float."""
-        exact = Fraction(value)
+        exact = value if type(value) is Fraction else Fraction(value)
         if self.factor is not None:
-            return exact * self.factor
+            return exact if self.factor == 1 else exact * self.factor
         if not self._affine:
             result = self._apply_special(float(exact))
             if not math.isfinite(result):
