@@ -269,3 +269,10 @@ def test_top_level_sex_is_the_sex_fact() -> None:
     assert male.criterion("I1").outcome is Outcome.MET
     female = example.evaluate(record(sex="Female", labs=[lab("pregnancy_test", "positive", None)]))
     assert female.criterion("I1").outcome is Outcome.NOT_MET
+
+
+def test_a_null_section_is_not_an_empty_one() -> None:
+    # null says "not known": it must not make events closed-world (found by the baselines).
+    example = trial("exclusion\n  E1: live_vaccine within 4 weeks before screening\n")
+    assert example.evaluate(record(events=None)).criterion("E1").outcome is Outcome.UNKNOWN
+    assert example.evaluate(record(events=[])).criterion("E1").outcome is Outcome.NOT_MET

@@ -172,9 +172,10 @@ def read_record(data: object) -> Record:
 
 
 def _section(data: Mapping[str, Any], key: str, reader: _Reader) -> list[Any] | None:
+    """A list section; ``null`` is "not known" (like an absent key), never "none"."""
     value = data.get(key)
     if value is None:
-        return None if key not in data else []
+        return None
     if not isinstance(value, list):
         reader.errors.append(f"`{key}` must be a list, not {type(value).__name__}")
         return None
