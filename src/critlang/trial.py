@@ -17,7 +17,7 @@ from critlang.eval.plan import Context, Planner, RecordIndex, Unknown, value_tex
 from critlang.eval.result import CriterionResult, Outcome, Result, Verdict, verdict_of
 from critlang.eval.truth import Truth
 from critlang.semantics import ir
-from critlang.semantics.checker import Checker, Definition, Scope
+from critlang.semantics.checker import Checker, Definition
 from critlang.semantics.dictionary import Dictionary, standard, variables_from
 from critlang.source import Source, Span
 from critlang.syntax import ast
@@ -309,19 +309,15 @@ class Expression:
         node = parse_expression(text)
         self.dictionary = dictionary if dictionary is not None else standard()
         checker = Checker(self.dictionary, {}, self.source)
-        try:
-            if checker._looks_boolean(node):
-                self._condition: ir.Condition | None = checker.condition(node, Scope())
-                self._value: ir.Value | None = None
-            else:
-                self._value = checker.value(node, Scope())
-                self._condition = None
-        except Exception as error:
-            if checker.diagnostics:
-                raise CheckError(checker.diagnostics) from None
-            raise error
-        if checker.diagnostics:
+        checked = checker.expression(node)
+        if checked is None or checker.diagnostics:
             raise CheckError(checker.diagnostics)
+        self._condition: ir.Condition | None = None
+        self._value: ir.Value | None = None
+        if isinstance(checked, ir.VALUE_NODES):
+            self._value = checked
+        else:
+            self._condition = checked
         planner = Planner(self.dictionary)
         self._plan = planner.condition(self._condition) if self._condition is not None else None
         self._value_plan = planner.value(self._value) if self._value is not None else None

@@ -143,3 +143,20 @@ def test_a_stale_dictionary_cache_is_rebuilt(
     assert dictionary._read_cache("0000") is None
     (tmp_path / "std-0001.pickle").write_bytes(b"not a pickle")
     assert dictionary._read_cache("0001") is None
+
+
+def test_a_definition_used_as_value_and_condition() -> None:
+    found = errors("define x = ANC\ninclusion\n I1: x >= 1.5 x10^9/L\n I2: x\n")
+    assert found == [
+        ("E311", "`x` is a value (a quantity of number/volume (10*9/L)), not true or false")
+    ]
+
+
+def test_compile_expr_reports_check_errors() -> None:
+    with pytest.raises(CheckError, match="unknown name `AMC`"):
+        critlang.compile_expr("AMC >= 1.5 x10^9/L")
+    assert (
+        critlang.compile_expr("ECOG in 0..1").evaluate({"facts": {"ECOG": 1}}).outcome.value
+        == "met"
+    )
+    assert critlang.compile_expr("ECOG + 1").evaluate({"facts": {"ECOG": 1}}) == "2"

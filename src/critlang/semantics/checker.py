@@ -131,6 +131,16 @@ class Checker:
             )
         return checked
 
+    def expression(self, node: ast.Expr) -> ir.Condition | ir.Value | None:
+        """Check a lone expression (a condition or a value); None when it has errors, which are
+        then in ``diagnostics``."""
+        try:
+            if self._looks_boolean(node):
+                return self.condition(node, Scope())
+            return self.value(node, Scope())
+        except _Failed:
+            return None
+
     def definitions_all(self) -> None:
         """Check every definition once, so that unused ones are checked too."""
         for key, definition in self.definitions.items():
@@ -210,19 +220,13 @@ class Checker:
         key = expr.name.casefold()
         if key in self.definitions:
             body = self._definition(key, self.definitions[key].define, scope, want="condition")
-            assert not isinstance(
-                body,
-                ir.Literal
-                | ir.LabSelection
-                | ir.FactValue
-                | ir.Age
-                | ir.AnchorDate
-                | ir.Limit
-                | ir.Count
-                | ir.Arithmetic
-                | ir.FunctionCall
-                | ir.DefinedValue,
-            )
+            if isinstance(body, ir.VALUE_NODES):
+                raise self.error(
+                    "E311",
+                    f"`{expr.name}` is a value ({body.type.describe()}), not true or false",
+                    expr,
+                    help=f"compare it with something, e.g. `{expr.name} >= ...`",
+                )
             return ir.DefinedCondition(
                 name=self.definitions[key].define.name, body=body, origin=expr
             )
