@@ -240,7 +240,10 @@ def _occurrences(
     return None if found is None else tuple(found)
 
 
-def _occurrence(entry: object, where: str, reader: _Reader) -> Occurrence | None:
+def _identity(
+    entry: object, where: str, reader: _Reader
+) -> tuple[Mapping[str, Any], str | None, str | None] | None:
+    """An entry's ``name`` and ``code`` (at least one is needed), or None with the problem noted."""
     if not isinstance(entry, Mapping):
         reader.problems.append(f"{where}: expected an object")
         return None
@@ -249,6 +252,14 @@ def _occurrence(entry: object, where: str, reader: _Reader) -> Occurrence | None
     if name is None and code is None:
         reader.problems.append(f"{where}: has neither `name` nor `code`")
         return None
+    return entry, name, code
+
+
+def _occurrence(raw: object, where: str, reader: _Reader) -> Occurrence | None:
+    identity = _identity(raw, where, reader)
+    if identity is None:
+        return None
+    entry, name, code = identity
     start = reader.date(entry.get("start", entry.get("onset", entry.get("date"))), f"{where}.start")
     end = reader.date(entry.get("end", entry.get("abatement")), f"{where}.end")
     if start is not None and end is not None and end < start:
@@ -264,15 +275,11 @@ def _occurrence(entry: object, where: str, reader: _Reader) -> Occurrence | None
     )
 
 
-def _lab(entry: object, where: str, reader: _Reader) -> LabResult | None:
-    if not isinstance(entry, Mapping):
-        reader.problems.append(f"{where}: expected an object")
+def _lab(raw_entry: object, where: str, reader: _Reader) -> LabResult | None:
+    identity = _identity(raw_entry, where, reader)
+    if identity is None:
         return None
-    name = reader.text(entry.get("name"), f"{where}.name")
-    code = reader.text(entry.get("code"), f"{where}.code")
-    if name is None and code is None:
-        reader.problems.append(f"{where}: has neither `name` nor `code`")
-        return None
+    entry, name, code = identity
     raw = entry.get("value")
     value: Fraction | str | None
     if isinstance(raw, str) and not _looks_numeric(raw):

@@ -402,26 +402,19 @@ class Planner:
 
             def present_section(ctx: Context) -> Judgement:
                 section = ctx.index.conditions if conditions_only else ctx.index.events
-                known = section is not None
-                return self._record(
-                    ctx,
-                    TRUE if known == node.known else FALSE,
-                    polarity,
-                    f"{text}: {'yes' if known == node.known else 'no'}",
-                )
+                return answer(ctx, section is not None)
 
             return present_section
         value = self.value(target)
 
-        def present(ctx: Context) -> Judgement:
-            found = value(ctx)
-            known = not isinstance(found, Unknown)
+        def answer(ctx: Context, known: bool) -> Judgement:
+            holds = known == node.known
             return self._record(
-                ctx,
-                TRUE if known == node.known else FALSE,
-                polarity,
-                f"{text}: {'yes' if known == node.known else 'no'}",
+                ctx, TRUE if holds else FALSE, polarity, f"{text}: {'yes' if holds else 'no'}"
             )
+
+        def present(ctx: Context) -> Judgement:
+            return answer(ctx, not isinstance(value(ctx), Unknown))
 
         return present
 

@@ -21,7 +21,7 @@ from critlang.semantics import ir
 from critlang.semantics.dictionary import FACT, LAB, Dictionary, Variable
 from critlang.source import Source
 from critlang.syntax import ast
-from critlang.units import Unit, kind_difference, parse_unit
+from critlang.units import Unit, kind_difference, molar_power, parse_unit
 
 SELECTORS = ("latest", "earliest", "min", "max", "any", "all", "count")
 # Functions with their argument count (None: any number >= 1).
@@ -448,7 +448,7 @@ class Checker:
             assert lt.unit is not None and rt.unit is not None
             molar_mass = self._molar_mass(left, right)
             difference = kind_difference(lt.unit, rt.unit)
-            bridged = molar_mass is not None and _mass_and_amount(lt.unit, rt.unit)
+            bridged = molar_mass is not None and molar_power(lt.unit, rt.unit) is not None
             if lt.unit.dimension != rt.unit.dimension and not bridged:
                 subject = self._subject(left, right)
                 raise self.error(
@@ -879,12 +879,6 @@ def _variable_type(variable: Variable) -> ir.VType:
     if variable.value_type in ("integer", "number"):
         return ir.VType(kind="number", integer=variable.value_type == "integer")
     return ir.VType(kind=variable.value_type)
-
-
-def _mass_and_amount(first: Unit, second: Unit) -> bool:
-    """True when the units differ only by mass against amount of substance (mg/dL vs umol/L)."""
-    ratio = dict((first.dimension / second.dimension).exponents)
-    return len(ratio) == 2 and ratio.get("M", 0) == -ratio.get("N", 0) != 0
 
 
 def _is_patient_value(value: ir.Value) -> bool:

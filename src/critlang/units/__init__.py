@@ -32,6 +32,7 @@ from critlang.units.ucum import (
     display_name,
     exact_molar_mass,
     kind_difference,
+    molar_power,
     parse_ucum,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "convert_many",
     "display_name",
     "kind_difference",
+    "molar_power",
     "normalise",
     "parse_ucum",
     "parse_unit",

@@ -289,7 +289,9 @@ class Conversion:
         self.source = source
         self.target = target
         if source.dimension != target.dimension:
-            mass_power = _mass_to_amount_power(source, target)
+            mass_power = molar_power(source, target)
+            if mass_power is None:
+                raise UnitError(source.code, kind_difference(source, target) or "units differ")
             if molar_mass is None:
                 raise UnitError(
                     source.code,
@@ -392,13 +394,15 @@ class Conversion:
             ) from None
 
 
-def _mass_to_amount_power(source: Unit, target: Unit) -> int:
-    """k such that source = target * (mass/amount)^k; raises for any other difference."""
+def molar_power(source: Unit, target: Unit) -> int | None:
+    """k such that ``source`` = ``target`` × (mass/amount)^k, k ≠ 0: the units differ by mass
+    against amount of substance, so a molar mass converts them (mg/dL vs umol/L is 1).
+    None when they differ in any other way, or not at all."""
     ratio = dict((source.dimension / target.dimension).exponents)
     power = ratio.get(_MASS, 0)
     if power and ratio.get(_AMOUNT) == -power and len(ratio) == 2:
         return power
-    raise UnitError(source.code, kind_difference(source, target) or "units differ")
+    return None
 
 
 def exact_molar_mass(molar_mass: Number_ | str) -> Fraction:
