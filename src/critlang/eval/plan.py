@@ -29,7 +29,6 @@ from critlang.eval.truth import (
     TRUE,
     Judgement,
     Truth,
-    kleene_and,
     kleene_not,
     kleene_or,
     unknown,
@@ -109,7 +108,7 @@ class RecordIndex:
 class Context:
     """One record being evaluated; ``explain`` says whether leaves note their evidence."""
 
-    __slots__ = ("anchors", "evidence", "explain", "index", "record")
+    __slots__ = ("anchors", "evidence", "explain", "index", "memo", "record")
 
     def __init__(
         self, index: RecordIndex, anchors: dict[str, datetime.date], explain: bool = True
@@ -119,6 +118,7 @@ class Context:
         self.anchors = anchors
         self.explain = explain
         self.evidence: list[Evidence] = []
+        self.memo: dict[object, object] = {}
 
 
 Condition = Callable[[Context], Judgement]
@@ -265,11 +265,35 @@ class Planner:
 
     def _condition_all(self, node: ir.All, polarity: bool) -> Condition:
         items = [self.condition(item, polarity) for item in node.items]
-        return lambda ctx: kleene_and(item(ctx) for item in items)
+
+        def conjunction(ctx: Context) -> Judgement:
+            # kleene_and, unrolled: FALSE ends it, UNKNOWN's reasons are gathered.
+            reasons: list[str] = []
+            for item in items:
+                truth, why = item(ctx)
+                if truth is Truth.FALSE:
+                    return FALSE
+                if truth is Truth.UNKNOWN:
+                    reasons.extend(why)
+            return unknown(*dict.fromkeys(reasons)) if reasons else TRUE
+
+        return conjunction
 
     def _condition_any(self, node: ir.Any_, polarity: bool) -> Condition:
         items = [self.condition(item, polarity) for item in node.items]
-        return lambda ctx: kleene_or(item(ctx) for item in items)
+
+        def disjunction(ctx: Context) -> Judgement:
+            # kleene_or, unrolled: TRUE ends it, UNKNOWN's reasons are gathered.
+            reasons: list[str] = []
+            for item in items:
+                truth, why = item(ctx)
+                if truth is Truth.TRUE:
+                    return TRUE
+                if truth is Truth.UNKNOWN:
+                    reasons.extend(why)
+            return unknown(*dict.fromkeys(reasons)) if reasons else FALSE
+
+        return disjunction
 
     def _condition_negation(self, node: ir.Negation, polarity: bool) -> Condition:
         item = self.condition(node.item, not polarity)
@@ -766,8 +790,18 @@ class Planner:
     def _value_labselection(self, node: ir.LabSelection) -> ValueFn:
         select = self._lab_results(node)
         variable = node.variable
+        # One record often asks for the same selection twice (ALT in both branches of an `if`).
+        key = (variable.name, node.window, node.selector)
 
         def selection(ctx: Context) -> RValue | Unknown:
+            memo = ctx.memo
+            if key in memo:
+                return memo[key]  # type: ignore[return-value]
+            value = select_value(ctx)
+            memo[key] = value
+            return value
+
+        def select_value(ctx: Context) -> RValue | Unknown:
             found = select(ctx)
             if isinstance(found, Unknown):
                 return found
