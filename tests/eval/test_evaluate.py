@@ -276,3 +276,10 @@ def test_a_null_section_is_not_an_empty_one() -> None:
     example = trial("exclusion\n  E1: live_vaccine within 4 weeks before screening\n")
     assert example.evaluate(record(events=None)).criterion("E1").outcome is Outcome.UNKNOWN
     assert example.evaluate(record(events=[])).criterion("E1").outcome is Outcome.NOT_MET
+
+
+def test_is_known_on_events_asks_for_the_section() -> None:
+    # Found by the grammatical fuzz after a refactor left a helper undefined on this path.
+    assert outcome("chemotherapy is known", events=[]) is Outcome.MET
+    assert outcome("chemotherapy is known") is Outcome.NOT_MET
+    assert outcome("liver_metastases is missing") is Outcome.MET

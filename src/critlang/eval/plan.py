@@ -161,6 +161,15 @@ Bounds = tuple[datetime.date | None, datetime.date | None, bool]  # low, high, s
 
 
 def window_bounds(window: ir.WindowSpec, ctx: Context) -> Bounds | Unknown:
+    """The window's dates for this record (computed once per record and window)."""
+    key = ("window", window)
+    found = ctx.memo.get(key)
+    if found is None:
+        found = ctx.memo[key] = _window_bounds(window, ctx)
+    return found  # type: ignore[return-value]
+
+
+def _window_bounds(window: ir.WindowSpec, ctx: Context) -> Bounds | Unknown:
     anchor = _anchor_date(window.anchor, ctx)
     if isinstance(anchor, Unknown):
         return anchor
@@ -419,6 +428,13 @@ class Planner:
     def _condition_presence(self, node: ir.Presence, polarity: bool) -> Condition:
         target = node.value
         text = _source_text(node.origin)
+
+        def answer(ctx: Context, known: bool) -> Judgement:
+            holds = known == node.known
+            return self._record(
+                ctx, TRUE if holds else FALSE, polarity, f"{text}: {'yes' if holds else 'no'}"
+            )
+
         if isinstance(target, ir.OccurrenceQuery):
             conditions_only = target.conditions_only or all(
                 v.kind == CONDITION for v in target.variables
@@ -430,12 +446,6 @@ class Planner:
 
             return present_section
         value = self.value(target)
-
-        def answer(ctx: Context, known: bool) -> Judgement:
-            holds = known == node.known
-            return self._record(
-                ctx, TRUE if holds else FALSE, polarity, f"{text}: {'yes' if holds else 'no'}"
-            )
 
         def present(ctx: Context) -> Judgement:
             return answer(ctx, not isinstance(value(ctx), Unknown))
@@ -886,13 +896,14 @@ class Planner:
             flat = ctx.index.facts.get(variable.name)
             if flat is not None:
                 results.append(_flat_result(variable, flat))
-            where = ""
             if window is not None:
                 bounds = window_bounds(window, ctx)
                 if isinstance(bounds, Unknown):
                     return bounds
                 results = [r for r in results if r.date is not None and _inside(r.date, bounds)]
-                where = f" {window.describe()} ({_bounds_text(bounds)})"
+                if not results and not allow_empty:
+                    where = f" {window.describe()} ({_bounds_text(bounds)})"
+                    return Unknown(f"no {variable.name} result{where}")
             elif "screening" in ctx.anchors:
                 screening = ctx.anchors["screening"]
                 low = None
@@ -903,13 +914,13 @@ class Planner:
                     for r in results
                     if r.date is None or (r.date <= screening and (low is None or r.date >= low))
                 ]
-                where = f" on or before screening ({screening.isoformat()})" + (
-                    f", within {lookback.text}" if lookback else ""
-                )
+                if not results and not allow_empty:
+                    where = f" on or before screening ({screening.isoformat()})" + (
+                        f", within {lookback.text}" if lookback else ""
+                    )
+                    return Unknown(f"no {variable.name} result{where}")
             if not results:
-                if allow_empty:
-                    return []
-                return Unknown(f"no {variable.name} result{where}")
+                return [] if allow_empty else Unknown(f"no {variable.name} result")
             if selector in ("latest", "earliest"):
                 dated = sorted(results, key=lambda r: r.date or datetime.date.min)
                 return [dated[-1] if selector == "latest" else dated[0]]
