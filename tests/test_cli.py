@@ -81,3 +81,18 @@ def test_bad_record_exit_1(
     record.write_text("[1, 2")
     assert main(["eval", str(files[0]), str(record)]) == 1
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_eval_anchor_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    criteria = tmp_path / "t.crit"
+    criteria.write_text(
+        DECLARATIONS + "exclusion\n  E1: live_vaccine within 4 weeks before treatment\n"
+    )
+    record = tmp_path / "r.json"
+    record.write_text(json.dumps({"events": [{"name": "live_vaccine", "start": "2025-06-01"}]}))
+    assert main(["eval", str(criteria), str(record)]) == 0
+    assert "E1 UNKNOWN" in capsys.readouterr().out  # no treatment date
+    assert main(["eval", str(criteria), str(record), "--anchor", "treatment=2025-06-20"]) == 0
+    assert "E1 MET" in capsys.readouterr().out
+    assert main(["eval", str(criteria), str(record), "--anchor", "treatment"]) == 2
+    assert main(["eval", str(criteria), str(record), "--anchor", "treatment=2025-13-01"]) == 1

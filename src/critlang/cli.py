@@ -119,9 +119,19 @@ def _eval(args: argparse.Namespace) -> int:
     except DiagnosticError as error:
         print(error, file=sys.stderr)
         return 1
-    result = trial.evaluate(record, as_of=args.as_of)
+    result = trial.evaluate(record, as_of=args.as_of, anchors=_anchor_options(args.anchor))
     print(result_json(result) if args.format == "json" else result.explain())
     return 0
+
+
+def _anchor_options(values: Sequence[str] | None) -> dict[str, str]:
+    anchors: dict[str, str] = {}
+    for value in values or ():
+        name, equals, day = value.partition("=")
+        if not equals or not name.strip() or not day.strip():
+            raise _UsageError(f"--anchor {value!r}: write NAME=YYYY-MM-DD")
+        anchors[name.strip()] = day.strip()
+    return anchors
 
 
 def _read_record(path: Path) -> str:
@@ -169,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--expr", help="evaluate this expression instead of a criteria file")
     evaluate.add_argument(
         "--as-of", metavar="DATE", help="the screening date when the record has none (YYYY-MM-DD)"
+    )
+    evaluate.add_argument(
+        "--anchor",
+        action="append",
+        metavar="NAME=DATE",
+        help="an anchor date the record lacks, e.g. treatment=2025-06-20 (repeatable)",
     )
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.set_defaults(handler=_eval)

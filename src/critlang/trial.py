@@ -139,15 +139,17 @@ class Trial:
         record: Record | Mapping[str, Any] | str,
         as_of: datetime.date | str | None = None,
         *,
+        anchors: Mapping[str, datetime.date | str] | None = None,
         evidence: bool = True,
     ) -> Result:
         """Evaluate one patient record (a :class:`Record`, a parsed JSON object or JSON text).
 
-        ``evidence=False`` skips the per-criterion evidence (outcomes, reasons and the verdict
-        are the same), for screening many records fast.
+        ``as_of`` is the screening date and ``anchors`` other anchor dates, used where the record
+        has none. ``evidence=False`` skips the per-criterion evidence (outcomes, reasons and the
+        verdict are the same), for screening many records fast.
         """
         patient = as_record(record)
-        anchors = _anchors(patient, as_of)
+        anchors = _anchors(patient, as_of, anchors)
         context = Context(RecordIndex(patient, self.dictionary), anchors, explain=evidence)
         results = []
         for criterion, plan in self._plans:
@@ -202,12 +204,21 @@ def _as_of_text(as_of: datetime.date | str | None) -> str | None:
     return as_of if isinstance(as_of, str) else as_of.isoformat()
 
 
-def _anchors(record: Record, as_of: datetime.date | str | None) -> dict[str, datetime.date]:
-    """The record's anchors (by lower-case name); ``as_of`` supplies screening when it is missing."""
+def _anchors(
+    record: Record,
+    as_of: datetime.date | str | None,
+    given: Mapping[str, datetime.date | str] | None = None,
+) -> dict[str, datetime.date]:
+    """The record's anchors (by lower-case name); ``as_of`` supplies screening and ``given``
+    other anchors when the record has none of its own."""
     anchors = {name.casefold(): day for name, day in record.anchors.items()}
+    extra = dict(given or {})
     if as_of is not None:
-        day = as_of if isinstance(as_of, datetime.date) else _parse_date(as_of)
-        anchors.setdefault("screening", day)
+        extra.setdefault("screening", as_of)
+    for name, day in extra.items():
+        anchors.setdefault(
+            name.casefold(), day if isinstance(day, datetime.date) else _parse_date(day)
+        )
     return anchors
 
 
@@ -215,7 +226,7 @@ def _parse_date(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise CritlangError(f"as of date {text!r} is not a date (write YYYY-MM-DD)") from None
+        raise CritlangError(f"{text!r} is not a date (write YYYY-MM-DD)") from None
 
 
 def _resolve_uses(program: ast.Program, source: Source, project: Path | None) -> list[_Loaded]:
