@@ -234,3 +234,18 @@ def test_random_criteria_check_and_evaluate(
             result = checked.evaluate(patient)
             assert result.to_dict()["verdict"] in ("eligible", "ineligible", "undetermined")
             result.explain()
+
+
+@settings(max_examples=settings.default.max_examples * 3)
+@given(st.one_of(conditions_typed(), expressions()))
+def test_printer_round_trip_on_generated_expressions(text: str) -> None:
+    from critlang.syntax.parser import parse_expression
+    from critlang.syntax.printer import expression_text
+
+    try:
+        parsed = parse_expression(text)
+    except CritlangError:
+        return
+    printed = expression_text(parsed)
+    assert parse_expression(printed) == parsed, printed
+    assert expression_text(parse_expression(printed)) == printed

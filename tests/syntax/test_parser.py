@@ -236,3 +236,12 @@ def test_long_chains_are_flat() -> None:
     expression = parse_expression("a and " * 5_000 + "a")
     assert isinstance(expression, ast.Logical)
     assert len(expression.operands) == 5_001
+
+
+def test_division_with_spaces_is_not_a_unit() -> None:
+    # Found by the printer round-trip fuzz: `1.5 / ANC` lexed as the quantity `1.5 /`.
+    expression = parse_expression("1.5 / ANC > 1")
+    assert isinstance(expression, ast.Compare)
+    assert isinstance(expression.left, ast.Arithmetic)
+    assert expression.left.left == ast.Number(value=Decimal("1.5"))
+    assert parse_expression("ANC >= 1500 /uL") == parse_expression("ANC >= 1500/uL")
