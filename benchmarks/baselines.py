@@ -21,7 +21,8 @@ The rules critlang applies, and these functions follow:
   before screening); a record without a ``conditions`` (or ``events``) section makes it unknown,
   an empty section makes it false;
 - an occurrence is ``within D before A`` when [start, end] overlaps [A - D, A] (an event without
-  an end lasts a day, a condition without an abatement is ongoing); ``before A`` is a start
+  an end lasts a day, a condition without an abatement is ongoing, unless it is resolved: then
+  it is unknown when it began before the window); ``before A`` is a start
   before A; months are calendar months;
 - ``if c then a else b`` with ``c`` unknown is decided when both branches agree.
 """
@@ -322,7 +323,7 @@ def _within(
     condition (``ongoing``) lasts until now."""
     if items is None or low is None or high is None:
         return None
-    undated = False
+    undated = resolved_unknown = False
     for item in items:
         if not _is(item, concept) or any(_is(item, other) for other in excluded):
             continue
@@ -331,11 +332,16 @@ def _within(
             undated = True
             continue
         end = _day(item.get("end") or item.get("abatement"))
+        status = (item.get("status") or "").casefold()
+        if ongoing and end is None and status in _INACTIVE and start < low:
+            # resolved on a date the record does not give: it may or may not reach the window
+            resolved_unknown = resolved_unknown or start <= high
+            continue
         if end is None and not ongoing:
             end = start
         if start <= high and (end is None or end >= low):
             return True
-    return None if undated else False
+    return None if (undated or resolved_unknown) else False
 
 
 def _before(items: list[dict[str, Any]] | None, concept: _Concept, anchor: date | None) -> Truth:

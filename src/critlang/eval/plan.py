@@ -987,12 +987,28 @@ class Planner:
             undated = [item for item, _ in candidates if item.start is None]
             if window.kind == "at_least_before":
                 return _at_least_before(candidates, bounds, window, ctx)
-            found = [
-                item
-                for item, _ in candidates
-                if item.start is not None and _overlaps(item.start, _end(item), bounds)
-            ]
-            if not found and undated:
+            found = []
+            open_ended = []  # resolved, but when is not known
+            for item, _ in candidates:
+                if item.start is None:
+                    continue
+                if _ended_on_unknown_date(item) and not _inside_or_after(item.start, bounds):
+                    # Began before the window and ended some time later: it may or may not
+                    # reach into the window.
+                    if _overlaps(item.start, None, bounds):
+                        open_ended.append(item)
+                    continue
+                if _overlaps(item.start, _end(item), bounds):
+                    found.append(item)
+            if found:
+                return found
+            if open_ended:
+                first = open_ended[0]
+                return Unknown(
+                    f"{first.name or first.code} ({first.source}) is {first.status} with no "
+                    "abatement date, so whether it reached into the window is not known"
+                )
+            if undated:
                 return Unknown(
                     f"{undated[0].name or undated[0].code} ({undated[0].source}) has no date"
                 )
@@ -1028,6 +1044,22 @@ def _end(item: Occurrence) -> datetime.date | None:
     if item.end is not None:
         return item.end
     return None if item.source.startswith("conditions") else item.start
+
+
+def _ended_on_unknown_date(item: Occurrence) -> bool:
+    """A condition marked inactive or resolved whose abatement date the record does not give."""
+    return (
+        item.end is None
+        and item.source.startswith("conditions")
+        and item.status is not None
+        and item.status.casefold() in _INACTIVE
+    )
+
+
+def _inside_or_after(day: datetime.date, bounds: Bounds) -> bool:
+    """True when ``day`` is not before the window's start (an open start never is)."""
+    low, _, strict = bounds
+    return low is None or (day > low if strict else day >= low)
 
 
 def _active_or_ever(item: Occurrence, ctx: Context, conditions_only: bool) -> bool:
