@@ -289,7 +289,14 @@ def test_a_resolved_condition_without_abatement_date_is_unknown_before_the_windo
     text = "malignancy within 3 years before screening"
     old = [{"code": "ICD10:C34.1", "onset": "2015-01-01", "status": "resolved"}]
     recent = [{"code": "ICD10:C34.1", "onset": "2024-01-01", "status": "resolved"}]
-    later = [{"code": "ICD10:C34.1", "onset": "2015-01-01", "status": "resolved", "abatement": "2016-01-01"}]
+    later = [
+        {
+            "code": "ICD10:C34.1",
+            "onset": "2015-01-01",
+            "status": "resolved",
+            "abatement": "2016-01-01",
+        }
+    ]
     active = [{"code": "ICD10:C34.1", "onset": "2015-01-01", "status": "active"}]
     assert outcome(text, conditions=old) is Outcome.UNKNOWN  # may or may not reach the window
     assert outcome(text, conditions=recent) is Outcome.MET  # began inside the window
