@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not typing's: see critlang/__init__.py
 if TYPE_CHECKING:
     from critlang.diagnostics import Diagnostic
 
