@@ -96,3 +96,10 @@ def test_eval_anchor_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "E1 MET" in capsys.readouterr().out
     assert main(["eval", str(criteria), str(record), "--anchor", "treatment"]) == 2
     assert main(["eval", str(criteria), str(record), "--anchor", "treatment=2025-13-01"]) == 1
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.startswith("critlang 0.")

@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="critlang", description="Clinical-trial eligibility criteria: check, evaluate, screen."
     )
+    from critlang import __version__
+
+    parser.add_argument("--version", action="version", version=f"critlang {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     units = commands.add_parser("units", help="read and convert UCUM units")
     unit_commands = units.add_subparsers(dest="units_command", required=True)
