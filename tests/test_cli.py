@@ -103,3 +103,15 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert stopped.value.code == 0
     assert capsys.readouterr().out.startswith("critlang 0.")
+
+
+def test_check_a_folder_without_criteria(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(tmp_path)]) == 2
+    assert "no criteria files" in capsys.readouterr().err
+
+
+def test_units_convert_bad_value(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["units", "convert", "abc", "mg/dL", "g/L"]) == 1
+    assert "'abc' is not a number" in capsys.readouterr().err

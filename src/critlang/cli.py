@@ -87,6 +87,8 @@ def _criteria_files(names: Sequence[str]) -> list[Path]:
             files.append(path)
         else:
             raise _UsageError(f"{name}: no such file or folder")
+    if not files:
+        raise _UsageError(f"no criteria files (*.crit) in {', '.join(names)}")
     return files
 
 

@@ -182,3 +182,10 @@ def test_table_is_generated_from_the_official_xml() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_convert_exact_of_a_non_number_is_a_unit_error() -> None:
+    with pytest.raises(UnitError, match="'abc' is not a number"):
+        convert_exact("abc", "mg/dL", "g/L")
+    with pytest.raises(UnitError, match="not a number"):
+        convert_exact(float("nan"), "mg/dL", "g/L")

@@ -343,7 +343,7 @@ class Conversion:
     def apply_exact(self, value: Number_ | str) -> Fraction:
         """Convert with exact rational arithmetic (temperatures included); logarithmic units
         are computed in floating point and returned as the fraction of that float."""
-        exact = value if type(value) is Fraction else Fraction(value)
+        exact = value if type(value) is Fraction else _exact_value(value, self.source.code)
         if self.factor is not None:
             return exact if self.factor == 1 else exact * self.factor
         if not self._affine:
@@ -403,6 +403,13 @@ def molar_power(source: Unit, target: Unit) -> int | None:
     if power and ratio.get(_AMOUNT) == -power and len(ratio) == 2:
         return power
     return None
+
+
+def _exact_value(value: object, code: str) -> Fraction:
+    try:
+        return Fraction(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        raise UnitError(code, f"{value!r} is not a number that can be converted") from None
 
 
 def exact_molar_mass(molar_mass: Number_ | str) -> Fraction:
