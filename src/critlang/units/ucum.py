@@ -405,9 +405,9 @@ def molar_power(source: Unit, target: Unit) -> int | None:
     return None
 
 
-def _exact_value(value: object, code: str) -> Fraction:
+def _exact_value(value: Number_ | str, code: str) -> Fraction:
     try:
-        return Fraction(value)  # type: ignore[arg-type]
+        return Fraction(value)
     except (ValueError, TypeError, ZeroDivisionError, OverflowError):
         raise UnitError(code, f"{value!r} is not a number that can be converted") from None
 
