@@ -302,3 +302,72 @@ def test_a_resolved_condition_without_abatement_date_is_unknown_before_the_windo
     assert outcome(text, conditions=recent) is Outcome.MET  # began inside the window
     assert outcome(text, conditions=later) is Outcome.NOT_MET  # ended before it
     assert outcome(text, conditions=active) is Outcome.MET  # ongoing
+
+
+def test_clinical_formulas() -> None:
+    # Cockcroft-Gault: (140 - 64) x 80 / (72 x 1.2) = 70.37 mL/min for a man.
+    facts = {"weight": "80 kg", "height": "180 cm", "sex": "male"}
+    labs = [lab("creatinine", 1.2, "mg/dL")]
+    born = "1961-01-01"  # 64 at screening 2025-06-02
+    assert (
+        outcome(
+            "cockcroft_gault(age, weight, sex, creatinine) >= 70 mL/min",
+            facts=facts,
+            labs=labs,
+            birth_date=born,
+        )
+        is Outcome.MET
+    )
+    assert (
+        outcome(
+            "cockcroft_gault(age, weight, sex, creatinine) >= 71 mL/min",
+            facts=facts,
+            labs=labs,
+            birth_date=born,
+        )
+        is Outcome.NOT_MET
+    )
+    # the same creatinine in umol/L (x 88.42) gives the same clearance
+    umol = [lab("creatinine", 106.104, "umol/L")]
+    assert (
+        outcome(
+            "cockcroft_gault(age, weight, sex, creatinine) >= 70 mL/min",
+            facts=facts,
+            labs=umol,
+            birth_date=born,
+        )
+        is Outcome.MET
+    )
+    # CKD-EPI 2021, male, 64 years, Scr 1.2 mg/dL: 142 x (1.2/0.9)^-1.2 x 0.9938^64
+    # = 142 x 0.7081 x 0.6716 = 67.5
+    assert (
+        outcome(
+            "ckd_epi_2021(age, sex, creatinine) >= 67 mL/min/1.73m2",
+            facts=facts,
+            labs=labs,
+            birth_date=born,
+        )
+        is Outcome.MET
+    )
+    assert (
+        outcome(
+            "ckd_epi_2021(age, sex, creatinine) >= 68 mL/min/1.73m2",
+            facts=facts,
+            labs=labs,
+            birth_date=born,
+        )
+        is Outcome.NOT_MET
+    )
+    # Mosteller: sqrt(180 x 80 / 3600) = 2.0 m2
+    assert outcome("bsa_mosteller(weight, height) = 2 m2", facts=facts) is Outcome.MET
+    assert outcome("days_between(2025-01-01, 2025-03-01) = 59", facts=facts) is Outcome.MET
+    assert outcome("age_at(treatment) >= 64 years", birth_date=born) is Outcome.MET
+    assert outcome("max(1 kg, 900 g) = 1 kg") is Outcome.MET
+    assert outcome("abs(-2) = 2") is Outcome.MET
+
+
+def test_formula_appears_in_the_explanation() -> None:
+    example = trial("inclusion\n  I1: bmi(weight, height) < 25 kg/m2\n")
+    result = example.evaluate(record(facts={"weight": "80 kg", "height": "180 cm"}))
+    explanation = result.criterion("I1").explain()
+    assert "BMI = weight / height^2" in explanation

@@ -529,10 +529,19 @@ class Planner:
                 shown, facts = describe()
                 suffix = facts.pop("_suffix", "")
                 words = comparison_words(node.operator, result)
+                if formulas:
+                    facts["formula"] = formulas
+                    suffix += f" ({'; '.join(formulas)})"
                 return f"{shown} {words} {right_text}{suffix}", facts
 
             return self._record(ctx, TRUE if result else FALSE, polarity, text)
 
+        # A computed value names the formula (and its version) it was computed by.
+        formulas = [
+            functions.FORMULAS[side.function]
+            for side in (node.left, node.right)
+            if isinstance(side, ir.FunctionCall) and side.function in functions.FORMULAS
+        ]
         return comparison
 
     # ---- comparing values ----------------------------------------------------------------------
