@@ -192,9 +192,10 @@ def as_record(record: Record | Mapping[str, Any] | str) -> Record:
         return record
     if isinstance(record, str):
         try:
-            record = loads(record)  # type: ignore[assignment]
+            parsed: object = loads(record)
         except (ValueError, RecursionError) as error:
             raise RecordError([f"not valid JSON: {error}"]) from None
+        return read_record(parsed)
     return read_record(record)
 
 

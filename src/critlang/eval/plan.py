@@ -34,7 +34,13 @@ from critlang.eval.truth import (
     unknown,
 )
 from critlang.semantics import ir
-from critlang.semantics.dictionary import CONDITION, EVENT_KINDS, Dictionary, Variable
+from critlang.semantics.dictionary import (
+    CONDITION,
+    EVENT_KINDS,
+    CodePattern,
+    Dictionary,
+    Variable,
+)
 from critlang.units import Unit, conversion, parse_unit
 
 _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
@@ -1085,9 +1091,7 @@ def _split(code: str) -> tuple[str, str]:
     return system, value
 
 
-def _pattern(code: str):  # type: ignore[no-untyped-def]
-    from critlang.semantics.dictionary import CodePattern
-
+def _pattern(code: str) -> CodePattern | None:
     return CodePattern.parse(code)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
+from typing import TypeVar
 
 import attrs
 
@@ -22,6 +23,8 @@ from critlang.semantics.dictionary import FACT, LAB, Dictionary, Variable
 from critlang.source import Source
 from critlang.syntax import ast
 from critlang.units import Unit, kind_difference, molar_power, parse_unit
+
+T = TypeVar("T")
 
 SELECTORS = ("latest", "earliest", "min", "max", "any", "all", "count")
 # Functions with their argument count (None: any number >= 1).
@@ -194,7 +197,7 @@ class Checker:
             "E310", f"expected a condition (something true or false), found {what}", expr
         )
 
-    def _each(self, items: Iterable[ast.Expr], check):  # type: ignore[no-untyped-def]
+    def _each(self, items: Iterable[ast.Expr], check: Callable[[ast.Expr], T]) -> list[T]:
         """Check every item (reporting all errors), then fail if any failed."""
         results = []
         failed = False

@@ -9,7 +9,15 @@ from importlib import resources
 from pathlib import Path
 
 import lark
-from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import (
+    Lark,
+    Token,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 from lark.exceptions import VisitError
 
 from critlang.diagnostics import Diagnostic
@@ -87,7 +95,9 @@ def parse_expression(text: str, name: str = "<expr>") -> ast.Expr:
     """Parse a single expression such as ``ANC >= 1.5 x10^9/L and ECOG in 0..2``."""
     source = Source(text, name)
     tree = _parse(source, "expression")
-    return _build(tree.children[0], source)  # type: ignore[return-value]
+    expression = tree.children[0]
+    assert isinstance(expression, Tree)  # every alternative of `expr` builds a tree
+    return _build(expression, source)  # type: ignore[return-value]
 
 
 def _comments(text: str) -> list[Token]:
@@ -100,7 +110,7 @@ def _comments(text: str) -> list[Token]:
     return comments
 
 
-def _parse(source: Source, start: str):  # type: ignore[no-untyped-def]
+def _parse(source: Source, start: str) -> Tree[Token]:
     text = source.text
     if len(text) > MAX_SOURCE_CHARS:
         raise ParseError(
@@ -121,7 +131,7 @@ def _parse(source: Source, start: str):  # type: ignore[no-untyped-def]
         raise ParseError([_syntax_diagnostic(source, error)]) from None
 
 
-def _build(tree, source: Source) -> object:  # type: ignore[no-untyped-def]
+def _build(tree: Tree[Token], source: Source) -> object:
     try:
         node = AstBuilder(source).transform(tree)
     except VisitError as error:
