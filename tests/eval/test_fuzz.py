@@ -234,6 +234,10 @@ def test_random_criteria_check_and_evaluate(
             result = checked.evaluate(patient)
             assert result.to_dict()["verdict"] in ("eligible", "ineligible", "undetermined")
             result.explain()
+            fast = checked.evaluate(patient, evidence=False)
+            assert [(c.outcome, c.reasons) for c in fast.criteria] == [
+                (c.outcome, c.reasons) for c in result.criteria
+            ]
 
 
 @settings(max_examples=settings.default.max_examples * 3)
