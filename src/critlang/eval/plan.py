@@ -279,36 +279,14 @@ class Planner:
         return lambda ctx: result
 
     def _condition_all(self, node: ir.All, polarity: bool) -> Condition:
-        items = [self.condition(item, polarity) for item in node.items]
-
-        def conjunction(ctx: Context) -> Judgement:
-            # kleene_and, unrolled: FALSE ends it, UNKNOWN's reasons are gathered.
-            reasons: list[str] = []
-            for item in items:
-                truth, why = item(ctx)
-                if truth is Truth.FALSE:
-                    return FALSE
-                if truth is Truth.UNKNOWN:
-                    reasons.extend(why)
-            return unknown(*dict.fromkeys(reasons)) if reasons else TRUE
-
-        return conjunction
+        return _kleene(
+            [self.condition(item, polarity) for item in node.items], Truth.FALSE, FALSE, TRUE
+        )
 
     def _condition_any(self, node: ir.Any_, polarity: bool) -> Condition:
-        items = [self.condition(item, polarity) for item in node.items]
-
-        def disjunction(ctx: Context) -> Judgement:
-            # kleene_or, unrolled: TRUE ends it, UNKNOWN's reasons are gathered.
-            reasons: list[str] = []
-            for item in items:
-                truth, why = item(ctx)
-                if truth is Truth.TRUE:
-                    return TRUE
-                if truth is Truth.UNKNOWN:
-                    reasons.extend(why)
-            return unknown(*dict.fromkeys(reasons)) if reasons else FALSE
-
-        return disjunction
+        return _kleene(
+            [self.condition(item, polarity) for item in node.items], Truth.TRUE, TRUE, FALSE
+        )
 
     def _condition_negation(self, node: ir.Negation, polarity: bool) -> Condition:
         item = self.condition(node.item, not polarity)
@@ -1059,6 +1037,25 @@ def _end(item: Occurrence) -> datetime.date | None:
     if item.end is not None:
         return item.end
     return None if item.source.startswith("conditions") else item.start
+
+
+def _kleene(
+    items: list[Condition], decisive: Truth, decided: Judgement, otherwise: Judgement
+) -> Condition:
+    """Kleene `and` (decisive FALSE) or `or` (decisive TRUE) as one loop: the decisive truth ends
+    it; else UNKNOWN, with every operand's reasons, wins over ``otherwise``."""
+
+    def combine(ctx: Context) -> Judgement:
+        reasons: list[str] = []
+        for item in items:
+            truth, why = item(ctx)
+            if truth is decisive:
+                return decided
+            if truth is Truth.UNKNOWN:
+                reasons.extend(why)
+        return unknown(*dict.fromkeys(reasons)) if reasons else otherwise
+
+    return combine
 
 
 def _ended_on_unknown_date(item: Occurrence) -> bool:
