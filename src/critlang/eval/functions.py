@@ -146,7 +146,7 @@ def _female(value: Runtime) -> bool:
     return str(value).casefold() in ("female", "f")
 
 
-def call(function: str, args: Sequence[Runtime], result_unit: Unit | None) -> Runtime:
+def call(function: str, args: Sequence[Runtime]) -> Runtime:
     """Apply a function to runtime values (the checker has already checked their types)."""
     if function == "abs":
         (value,) = args

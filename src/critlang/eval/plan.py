@@ -29,6 +29,7 @@ from critlang.eval.truth import (
     TRUE,
     Judgement,
     Truth,
+    kleene,
     kleene_not,
     kleene_or,
     unknown,
@@ -279,14 +280,12 @@ class Planner:
         return lambda ctx: result
 
     def _condition_all(self, node: ir.All, polarity: bool) -> Condition:
-        return _kleene(
-            [self.condition(item, polarity) for item in node.items], Truth.FALSE, FALSE, TRUE
-        )
+        items = [self.condition(item, polarity) for item in node.items]
+        return lambda ctx: kleene((item(ctx) for item in items), Truth.FALSE)
 
     def _condition_any(self, node: ir.Any_, polarity: bool) -> Condition:
-        return _kleene(
-            [self.condition(item, polarity) for item in node.items], Truth.TRUE, TRUE, FALSE
-        )
+        items = [self.condition(item, polarity) for item in node.items]
+        return lambda ctx: kleene((item(ctx) for item in items), Truth.TRUE)
 
     def _condition_negation(self, node: ir.Negation, polarity: bool) -> Condition:
         item = self.condition(node.item, not polarity)
@@ -784,7 +783,7 @@ class Planner:
                 if isinstance(value, Unknown):
                     return value
             try:
-                return functions.call(function, values, node.type.unit)  # type: ignore[arg-type]
+                return functions.call(function, values)  # type: ignore[arg-type]
             except (ValueError, ZeroDivisionError, OverflowError, UnitError) as error:
                 return Unknown(f"{function}: {error}")
 
@@ -1037,25 +1036,6 @@ def _end(item: Occurrence) -> datetime.date | None:
     if item.end is not None:
         return item.end
     return None if item.source.startswith("conditions") else item.start
-
-
-def _kleene(
-    items: list[Condition], decisive: Truth, decided: Judgement, otherwise: Judgement
-) -> Condition:
-    """Kleene `and` (decisive FALSE) or `or` (decisive TRUE) as one loop: the decisive truth ends
-    it; else UNKNOWN, with every operand's reasons, wins over ``otherwise``."""
-
-    def combine(ctx: Context) -> Judgement:
-        reasons: list[str] = []
-        for item in items:
-            truth, why = item(ctx)
-            if truth is decisive:
-                return decided
-            if truth is Truth.UNKNOWN:
-                reasons.extend(why)
-        return unknown(*dict.fromkeys(reasons)) if reasons else otherwise
-
-    return combine
 
 
 def _ended_on_unknown_date(item: Occurrence) -> bool:

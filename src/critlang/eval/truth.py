@@ -32,26 +32,27 @@ def unknown(*reasons: str) -> Judgement:
     return (Truth.UNKNOWN, tuple(reasons) or ("unknown",))
 
 
-def kleene_and(judgements: Iterable[Judgement]) -> Judgement:
-    """FALSE as soon as any term is FALSE; otherwise UNKNOWN (with every reason) wins over TRUE."""
+def kleene(judgements: Iterable[Judgement], decisive: Truth) -> Judgement:
+    """Kleene `and` (``decisive`` FALSE) or `or` (``decisive`` TRUE): the decisive truth ends it
+    (later terms are not evaluated when ``judgements`` is lazy); otherwise UNKNOWN, with every
+    term's reasons, wins over the other truth."""
     reasons: list[str] = []
     for truth, why in judgements:
-        if truth is Truth.FALSE:
-            return FALSE
+        if truth is decisive:
+            return (decisive, ())
         if truth is Truth.UNKNOWN:
             reasons.extend(why)
-    return unknown(*_unique(reasons)) if reasons else TRUE
+    return unknown(*_unique(reasons)) if reasons else (~decisive, ())
+
+
+def kleene_and(judgements: Iterable[Judgement]) -> Judgement:
+    """FALSE as soon as any term is FALSE; otherwise UNKNOWN (with every reason) wins over TRUE."""
+    return kleene(judgements, Truth.FALSE)
 
 
 def kleene_or(judgements: Iterable[Judgement]) -> Judgement:
     """TRUE as soon as any term is TRUE; otherwise UNKNOWN wins over FALSE."""
-    reasons: list[str] = []
-    for truth, why in judgements:
-        if truth is Truth.TRUE:
-            return TRUE
-        if truth is Truth.UNKNOWN:
-            reasons.extend(why)
-    return unknown(*_unique(reasons)) if reasons else FALSE
+    return kleene(judgements, Truth.TRUE)
 
 
 def kleene_not(judgement: Judgement) -> Judgement:

@@ -103,32 +103,24 @@ class Checker:
             if criterion.id.casefold() in seen:
                 self.error("E210", f"criterion ID `{criterion.id}` is used twice", criterion)
             seen[criterion.id.casefold()] = criterion
+            condition: ir.Condition | None = None
+            review: str | None = None
             if isinstance(criterion.body, ast.Review):
                 review = (
                     criterion.body.text or criterion.text or "to be confirmed by the investigator"
                 )
-                checked.append(
-                    ir.CheckedCriterion(
-                        id=criterion.id,
-                        section=criterion.section,
-                        text=criterion.text,
-                        condition=None,
-                        review=review,
-                        origin=criterion,
-                    )
-                )
-                continue
-            try:
-                condition = self.condition(criterion.body, Scope())
-            except _Failed:
-                continue
+            else:
+                try:
+                    condition = self.condition(criterion.body, Scope())
+                except _Failed:
+                    continue
             checked.append(
                 ir.CheckedCriterion(
                     id=criterion.id,
                     section=criterion.section,
                     text=criterion.text,
                     condition=condition,
-                    review=None,
+                    review=review,
                     origin=criterion,
                 )
             )
