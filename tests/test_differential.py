@@ -26,7 +26,6 @@ RECORDS = {
     stem: [
         json.loads(path.read_text(encoding="utf-8"))
         for path in sorted((EXAMPLES / stem / "records").glob("*.json"))
-        if not path.name.endswith(".expected.json")
     ]
     for stem in TRIALS
 }
