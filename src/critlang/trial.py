@@ -13,7 +13,8 @@ import attrs
 from critlang.data.record import Record, loads, read_record
 from critlang.diagnostics import Diagnostic
 from critlang.errors import CheckError, CritlangError, ParseError, RecordError
-from critlang.eval.plan import Context, Planner, RecordIndex, Unknown, value_text
+from critlang.eval.compiled import Compiled, Fast, compile_criteria
+from critlang.eval.plan import Context, Planner, Unknown, value_text
 from critlang.eval.result import CriterionResult, Outcome, Result, Verdict, verdict_of
 from critlang.eval.truth import Truth
 from critlang.semantics import ir
@@ -25,6 +26,7 @@ from critlang.syntax.parser import parse_expression, parse_program
 
 MAX_FILE_BYTES = 1_000_000
 _OUTCOMES = {Truth.TRUE: Outcome.MET, Truth.FALSE: Outcome.NOT_MET, Truth.UNKNOWN: Outcome.UNKNOWN}
+_FAST_OUTCOMES = {True: Outcome.MET, False: Outcome.NOT_MET}
 
 
 def read_text(path: Path) -> str:
@@ -123,6 +125,9 @@ class Trial:
             )
             for criterion in self.criteria
         ]
+        self._planner = planner
+        self._compiled: Compiled | bool | None = False  # compiled on first use
+        self._id = program.trial.id if program.trial else None
 
     @property
     def id(self) -> str | None:
@@ -134,23 +139,7 @@ class Trial:
         trial = self.program.trial
         return trial.title if trial else None
 
-    def evaluate(
-        self,
-        record: Record | Mapping[str, Any] | str,
-        as_of: datetime.date | str | None = None,
-        *,
-        anchors: Mapping[str, datetime.date | str] | None = None,
-        evidence: bool = True,
-    ) -> Result:
-        """Evaluate one patient record (a :class:`Record`, a parsed JSON object or JSON text).
-
-        ``as_of`` is the screening date and ``anchors`` other anchor dates, used where the record
-        has none. ``evidence=False`` skips the per-criterion evidence (outcomes, reasons and the
-        verdict are the same), for screening many records fast.
-        """
-        patient = as_record(record)
-        anchors = _anchors(patient, as_of, anchors)
-        context = Context(RecordIndex(patient, self.dictionary), anchors, explain=evidence)
+    def _closures(self, context: Context) -> tuple[CriterionResult, ...]:
         results = []
         for criterion, plan in self._plans:
             if plan is None:
@@ -172,19 +161,74 @@ class Trial:
                     section=criterion.section,
                     text=criterion.text,
                     outcome=_OUTCOMES[truth],
-                    reasons=reasons if truth is Truth.UNKNOWN else (),
+                    reasons=tuple(dict.fromkeys(reasons)) if truth is Truth.UNKNOWN else (),
                     evidence=tuple(context.evidence),
                 )
             )
-        criteria = tuple(results)
+        return tuple(results)
+
+    def evaluate(
+        self,
+        record: Record | Mapping[str, Any] | str,
+        as_of: datetime.date | str | None = None,
+        *,
+        anchors: Mapping[str, datetime.date | str] | None = None,
+        evidence: bool = True,
+    ) -> Result:
+        """Evaluate one patient record (a :class:`Record`, a parsed JSON object or JSON text).
+
+        ``as_of`` is the screening date and ``anchors`` other anchor dates, used where the record
+        has none. ``evidence=False`` skips the per-criterion evidence (outcomes, reasons and the
+        verdict are the same), for screening many records fast.
+        """
+        patient = record if record.__class__ is Record else as_record(record)
+        context = Context(patient, self.dictionary, _anchors(patient, as_of, anchors), evidence)
+        as_of_text = as_of if as_of is None or isinstance(as_of, str) else as_of.isoformat()
+        compiled = self._compiled
+        if compiled is False:
+            compiled = self._compiled = compile_criteria(self._planner, self.criteria)
+        if not evidence and compiled is not None:
+            verdict, truths = compiled(context)  # type: ignore[operator]
+            # Positional: this runs once per record screened.
+            return Result(
+                self._id,
+                patient.id,
+                as_of_text,
+                verdict,
+                lambda: self._criterion_results(truths),
+                patient.problems,
+            )
+        criteria = self._closures(context)
         return Result(
-            trial=self.id,
+            trial=self._id,
             record=patient.id,
-            as_of=_as_of_text(as_of),
+            as_of=as_of_text,
             verdict=verdict_of(criteria),
             criteria=criteria,
             record_problems=patient.problems,
         )
+
+    def _criterion_results(self, truths: tuple[Fast | None, ...]) -> tuple[CriterionResult, ...]:
+        """The compiled function's truths as results (without evidence)."""
+        results = []
+        for criterion, truth in zip(self.criteria, truths, strict=True):
+            reasons: tuple[str, ...]
+            if truth is None:
+                outcome, reasons = Outcome.REVIEW, (criterion.review or "",)
+            elif truth is True or truth is False:
+                outcome, reasons = _FAST_OUTCOMES[truth], ()
+            else:
+                outcome, reasons = Outcome.UNKNOWN, truth
+            results.append(
+                CriterionResult(
+                    id=criterion.id,
+                    section=criterion.section,
+                    text=criterion.text,
+                    outcome=outcome,
+                    reasons=reasons,
+                )
+            )
+        return tuple(results)
 
 
 def as_record(record: Record | Mapping[str, Any] | str) -> Record:
@@ -199,20 +243,16 @@ def as_record(record: Record | Mapping[str, Any] | str) -> Record:
     return read_record(record)
 
 
-def _as_of_text(as_of: datetime.date | str | None) -> str | None:
-    if as_of is None:
-        return None
-    return as_of if isinstance(as_of, str) else as_of.isoformat()
-
-
 def _anchors(
     record: Record,
     as_of: datetime.date | str | None,
     given: Mapping[str, datetime.date | str] | None = None,
-) -> dict[str, datetime.date]:
+) -> Mapping[str, datetime.date]:
     """The record's anchors (by lower-case name); ``as_of`` supplies screening and ``given``
     other anchors when the record has none of its own."""
-    anchors = {name.casefold(): day for name, day in record.anchors.items()}
+    if as_of is None and not given:
+        return record.anchors  # the record keeps anchor names in lower case
+    anchors = dict(record.anchors)
     extra = dict(given or {})
     if as_of is not None:
         extra.setdefault("screening", as_of)
@@ -339,7 +379,7 @@ class Expression:
     ) -> Any:
         """An :class:`Outcome` for a condition (with ``.reasons`` on the result), or a value."""
         patient = as_record(record)
-        context = Context(RecordIndex(patient, self.dictionary), _anchors(patient, as_of))
+        context = Context(patient, self.dictionary, _anchors(patient, as_of))
         if self._plan is not None:
             truth, reasons = self._plan(context)
             return CriterionResult(

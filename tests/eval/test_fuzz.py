@@ -235,6 +235,7 @@ def test_random_criteria_check_and_evaluate(
             assert result.to_dict()["verdict"] in ("eligible", "ineligible", "undetermined")
             result.explain()
             fast = checked.evaluate(patient, evidence=False)
+            assert fast.verdict == result.verdict
             assert [(c.outcome, c.reasons) for c in fast.criteria] == [
                 (c.outcome, c.reasons) for c in result.criteria
             ]

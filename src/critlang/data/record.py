@@ -64,13 +64,20 @@ class Occurrence:
 FactValue = Fraction | bool | str | datetime.date | tuple[Fraction, str]
 
 
+def _lower_keys(anchors: Mapping[str, datetime.date]) -> Mapping[str, datetime.date]:
+    if all(name == name.casefold() for name in anchors):
+        return anchors
+    return {name.casefold(): day for name, day in anchors.items()}
+
+
 @attrs.frozen(kw_only=True)
 class Record:
     id: str | None
     birth_date: datetime.date | None
     sex: str | None
     age: Fraction | None
-    anchors: Mapping[str, datetime.date]
+    # Anchor names are case-insensitive: kept in lower case.
+    anchors: Mapping[str, datetime.date] = attrs.field(converter=_lower_keys)
     facts: Mapping[str, FactValue]
     labs: tuple[LabResult, ...]
     events: tuple[Occurrence, ...] | None  # None: the record has no event section at all
@@ -194,7 +201,7 @@ def _read_structured(data: Mapping[str, Any], reader: _Reader, identifier: str |
         for name, value in raw_anchors.items():
             day = reader.date(value, f"anchors.{name}")
             if day is not None:
-                anchors[str(name)] = day
+                anchors[str(name).casefold()] = day
     facts: dict[str, FactValue] = {}
     raw_facts = data.get("facts") or {}
     if not isinstance(raw_facts, Mapping):

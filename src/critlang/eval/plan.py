@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -46,6 +46,8 @@ from critlang.units import Unit, conversion, parse_unit
 
 _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
 _DAYS = parse_unit("d")
+_UNINDEXED = object()
+_DAY_ZERO = datetime.date.min
 
 
 class Unknown:
@@ -61,67 +63,91 @@ RValue = Fraction | Quantity | datetime.date | str | bool | list[Quantity] | lis
 
 
 class RecordIndex:
-    """One record, indexed by dictionary variable (by name, alias or code)."""
+    """One record, indexed by dictionary variable (by name, alias or code).
+
+    Each section is indexed when a criterion first asks for it, so a trial that reads only facts
+    never indexes the labs.
+    """
+
+    __slots__ = ("_conditions", "_events", "_facts", "_labs", "dictionary", "record")
 
     def __init__(self, record: Record, dictionary: Dictionary) -> None:
         self.record = record
-        self.labs: dict[str, list[LabResult]] = {}
-        self.facts: dict[str, Any] = {}
-        self.unmapped: list[str] = []
-        for result in record.labs:
-            variables = self._variables(result.name, result.code, dictionary)
-            if not variables:
-                self.unmapped.append(result.source)
-            for variable in variables:
-                self.labs.setdefault(variable.name, []).append(result)
-        # The record's top-level sex is the `sex` fact (SPEC §6 puts it beside birth_date).
-        facts: dict[str, Any] = {}
-        if record.sex is not None:
-            facts["sex"] = record.sex.casefold()
-        facts.update(record.facts)
-        for key, value in facts.items():
-            fact_variable = dictionary.lookup(key)
-            self.facts[fact_variable.name if fact_variable else key.casefold()] = value
-        self.events = self._occurrences(record.events, dictionary)
-        self.conditions = self._occurrences(record.conditions, dictionary)
+        self.dictionary = dictionary
+        self._labs: dict[str, list[LabResult]] | None = None
+        self._facts: dict[str, Any] | None = None
+        self._events: Any = _UNINDEXED
+        self._conditions: Any = _UNINDEXED
 
-    @staticmethod
-    def _variables(
-        name: str | None, code: str | None, dictionary: Dictionary
-    ) -> tuple[Variable, ...]:
-        """The variables an entry stands for: its name's, and every one its code matches."""
-        named = dictionary.lookup(name) if name is not None else None
-        coded = dictionary.by_code(code) if code is not None else ()
-        if named is None:
-            return coded
-        return (named, *(variable for variable in coded if variable is not named))
+    @property
+    def labs(self) -> dict[str, list[LabResult]]:
+        labs = self._labs
+        if labs is None:
+            labs = self._labs = {}
+            entry_names = self.dictionary.entry_names
+            for result in self.record.labs:
+                for name in entry_names(result.name, result.code):
+                    found = labs.get(name)
+                    if found is None:
+                        labs[name] = [result]
+                    else:
+                        found.append(result)
+        return labs
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        facts = self._facts
+        if facts is None:
+            record = self.record
+            facts = self._facts = {}
+            # The record's top-level sex is the `sex` fact (SPEC §6 puts it beside birth_date).
+            if record.sex is not None:
+                facts["sex"] = record.sex.casefold()
+            fact_name = self.dictionary.fact_name
+            for key, value in record.facts.items():
+                facts[fact_name(key)] = value
+        return facts
+
+    @property
+    def events(self) -> list[tuple[Occurrence, frozenset[str]]] | None:
+        if self._events is _UNINDEXED:
+            self._events = self._occurrences(self.record.events)
+        return self._events  # type: ignore[no-any-return]
+
+    @property
+    def conditions(self) -> list[tuple[Occurrence, frozenset[str]]] | None:
+        if self._conditions is _UNINDEXED:
+            self._conditions = self._occurrences(self.record.conditions)
+        return self._conditions  # type: ignore[no-any-return]
 
     def _occurrences(
-        self, items: tuple[Occurrence, ...] | None, dictionary: Dictionary
+        self, items: tuple[Occurrence, ...] | None
     ) -> list[tuple[Occurrence, frozenset[str]]] | None:
         if items is None:
             return None
-        indexed = []
-        for item in items:
-            names = frozenset(
-                variable.name for variable in self._variables(item.name, item.code, dictionary)
-            )
-            if not names and item.code is None:
-                self.unmapped.append(item.source)
-            indexed.append((item, names))
-        return indexed
+        entry_set = self.dictionary.entry_set
+        return [(item, entry_set(item.name, item.code)) for item in items]
 
 
-class Context:
-    """One record being evaluated; ``explain`` says whether leaves note their evidence."""
+class Context(RecordIndex):
+    """One record being evaluated, and its index; ``explain`` says whether leaves note their
+    evidence."""
 
-    __slots__ = ("anchors", "evidence", "explain", "index", "memo", "record")
+    __slots__ = ("anchors", "evidence", "explain", "memo")
 
     def __init__(
-        self, index: RecordIndex, anchors: dict[str, datetime.date], explain: bool = True
+        self,
+        record: Record,
+        dictionary: Dictionary,
+        anchors: Mapping[str, datetime.date],
+        explain: bool = True,
     ) -> None:
-        self.index = index
-        self.record = index.record
+        # RecordIndex.__init__, inlined: this runs once per record evaluated.
+        self.record = record
+        self.dictionary = dictionary
+        self._labs = None
+        self._facts = None
+        self._events = self._conditions = _UNINDEXED
         self.anchors = anchors
         self.explain = explain
         self.evidence: list[Evidence] = []
@@ -167,19 +193,26 @@ def _anchor_date(anchor: str | datetime.date, ctx: Context) -> datetime.date | U
 Bounds = tuple[datetime.date | None, datetime.date | None, bool]  # low, high, strict
 
 
-def window_bounds(window: ir.WindowSpec, ctx: Context) -> Bounds | Unknown:
-    """The window's dates for this record (computed once per record and window)."""
-    key = ("window", window)
-    found = ctx.memo.get(key)
-    if found is None:
-        found = ctx.memo[key] = _window_bounds(window, ctx)
-    return found  # type: ignore[return-value]
+def window_bounds(window: ir.WindowSpec) -> Callable[[Context], Bounds | Unknown]:
+    """The window's dates for a record: they depend only on its anchor's date, so each anchor
+    date is worked out once."""
+    known: dict[datetime.date, Bounds | Unknown] = {}
+
+    def bounds(ctx: Context) -> Bounds | Unknown:
+        anchor = _anchor_date(window.anchor, ctx)
+        if isinstance(anchor, Unknown):
+            return anchor
+        found = known.get(anchor)
+        if found is None:
+            found = _window_bounds(window, anchor)
+            if len(known) < 10_000:
+                known[anchor] = found
+        return found
+
+    return bounds
 
 
-def _window_bounds(window: ir.WindowSpec, ctx: Context) -> Bounds | Unknown:
-    anchor = _anchor_date(window.anchor, ctx)
-    if isinstance(anchor, Unknown):
-        return anchor
+def _window_bounds(window: ir.WindowSpec, anchor: datetime.date) -> Bounds | Unknown:
     try:
         if window.kind == "before":
             return (None, anchor, True)
@@ -267,6 +300,8 @@ class Planner:
     def __init__(self, dictionary: Dictionary) -> None:
         self.dictionary = dictionary
         self._defines: dict[int, Condition] = {}
+        self._readers: dict[str, Callable[[LabResult], Quantity | str | Unknown]] = {}
+        self._selection_keys: dict[object, int] = {}
 
     # ---- conditions ----------------------------------------------------------------------------
 
@@ -358,7 +393,7 @@ class Planner:
         name = node.variable.name
 
         def fact(ctx: Context) -> Judgement:
-            value = ctx.index.facts.get(name)
+            value = ctx.facts.get(name)
             if value is None:
                 return self._record(
                     ctx,
@@ -385,7 +420,7 @@ class Planner:
         return fact
 
     def _condition_occurs(self, node: ir.Occurs, polarity: bool) -> Condition:
-        query = self._occurrences(node.query)
+        query = self.occurrences(node.query)
         description = node.query.describe()
 
         def occurs(ctx: Context) -> Judgement:
@@ -424,7 +459,7 @@ class Planner:
             )
 
             def present_section(ctx: Context) -> Judgement:
-                section = ctx.index.conditions if conditions_only else ctx.index.events
+                section = ctx.conditions if conditions_only else ctx.events
                 return answer(ctx, section is not None)
 
             return present_section
@@ -528,6 +563,22 @@ class Planner:
         return comparison
 
     # ---- comparing values ----------------------------------------------------------------------
+
+    @staticmethod
+    def threshold(
+        right: ir.Value, unit: Unit | None, molar_mass: Fraction | None
+    ) -> Fraction | None:
+        """A literal number or quantity, in the comparison's unit (as ``_compare`` brings it), or
+        ``None`` when ``right`` is not such a literal or does not convert."""
+        if not isinstance(right, ir.Literal) or type(right.value) is not Fraction:
+            return None
+        if right.type.kind == "quantity" and unit is not None:
+            assert right.type.unit is not None
+            try:
+                return Quantity(right.value, right.type.unit).to(unit, molar_mass=molar_mass)
+            except UnitError:
+                return None
+        return right.value
 
     def _compare(
         self,
@@ -695,7 +746,7 @@ class Planner:
         name = variable.name
 
         def fact(ctx: Context) -> RValue | Unknown:
-            value = ctx.index.facts.get(name)
+            value = ctx.facts.get(name)
             if value is None:
                 return Unknown(f"{name} is not in the record")
             kind = node.type.kind
@@ -751,7 +802,7 @@ class Planner:
         if isinstance(node.query, ir.LabSelection):
             results = self._lab_results(node.query, allow_empty=True)
         else:
-            results = self._occurrences(node.query)  # type: ignore[assignment]
+            results = self.occurrences(node.query)  # type: ignore[assignment]
 
         def count(ctx: Context) -> RValue | Unknown:
             found = results(ctx)
@@ -790,92 +841,70 @@ class Planner:
         return call
 
     def _value_labselection(self, node: ir.LabSelection) -> ValueFn:
-        select = self._lab_results(node)
-        variable = node.variable
+        select_value = self.lab_value(node)
         # One record often asks for the same selection twice (ALT in both branches of an `if`).
-        key = (variable.name, node.window, node.selector)
+        key = self._selection_keys.setdefault(
+            (node.variable.name, node.window, node.selector), len(self._selection_keys)
+        )
 
         def selection(ctx: Context) -> RValue | Unknown:
             memo = ctx.memo
-            if key in memo:
-                return memo[key]  # type: ignore[return-value]
-            value = select_value(ctx)
-            memo[key] = value
-            return value
-
-        def select_value(ctx: Context) -> RValue | Unknown:
-            found = select(ctx)
-            if isinstance(found, Unknown):
-                return found
-            values = []
-            for result in found:
-                quantity = self._result_quantity(result, variable)
-                if isinstance(quantity, Unknown):
-                    return quantity
-                values.append(quantity)
-            if node.selector in ("any", "all"):
-                return values  # type: ignore[return-value]
-            return values[0]
+            value = memo.get(key, _UNINDEXED)
+            if value is _UNINDEXED:
+                value = memo[key] = select_value(ctx)
+            return value  # type: ignore[return-value]
 
         return selection
 
-    def _result_quantity(self, result: LabResult, variable: Variable) -> Quantity | str | Unknown:
-        if isinstance(result.value, str):
-            if variable.value_type == "symbol":
-                observed = Observed(result.value)
-                observed.source = result
-                return observed
-            return Unknown(
-                f"{variable.name} result {result.value!r} ({result.source}) is not a number"
-            )
-        if variable.value_type == "symbol":
-            return Unknown(
-                f"{variable.name} result {value_text(result.value)} ({result.source}) is a number, expected one of {{{', '.join(sorted(variable.symbols))}}}"
-            )
-        if variable.unit is None:
-            return result.value  # type: ignore[return-value]
-        if result.unit is None:
-            return Unknown(
-                f"{variable.name} result {value_text(result.value)} ({result.source}) has no unit"
-            )
-        unit_code = variable.unit.code if result.unit in variable.accepts else result.unit
-        unit = parse_unit(unit_code)
-        if unit.dimension != variable.unit.dimension and variable.molar_mass is None:
-            return Unknown(
-                f"{variable.name} result in {result.unit} ({result.source}) cannot be read as {variable.unit.code}"
-            )
-        quantity = Quantity(result.value, unit, source=result)
-        return self._plausible(quantity, variable, result) or quantity
+    def lab_value(self, node: ir.LabSelection) -> ValueFn:
+        """The selected result read as a quantity (or symbol), or the list of them for ``any``
+        and ``all``; not remembered between calls (:meth:`value` remembers it per record)."""
+        select = self._lab_results(node)
+        read = self._reader(node.variable)
+        quantified = node.selector in ("any", "all")
 
-    @staticmethod
-    def _plausible(quantity: Quantity, variable: Variable, result: LabResult) -> Unknown | None:
-        """A result outside the dictionary's plausible range (a unit slip, a typing error, a
-        negative count) decides nothing: it is UNKNOWN with the reason."""
-        if variable.plausible is None or variable.unit is None:
-            return None
-        low, high = variable.plausible
-        try:
-            value = quantity.to(variable.unit, molar_mass=variable.molar_mass)
-        except UnitError:
-            return None
-        if (low is None or value >= low) and (high is None or value <= high):
-            return None
-        bounds = f"{number_text(low) if low is not None else ''}..{number_text(high) if high is not None else ''}"
-        return Unknown(
-            f"{variable.name} result {value_text(quantity)} ({result.source}) is outside the "
-            f"plausible range {bounds} {variable.unit.code}"
-        )
+        def select_value(ctx: Context) -> RValue | Unknown:
+            found = select(ctx)
+            if found.__class__ is Unknown:
+                return found
+            if not quantified:
+                return read(found[0])  # type: ignore[index]
+            values = []
+            for result in found:  # type: ignore[union-attr]
+                quantity = read(result)
+                if quantity.__class__ is Unknown:
+                    return quantity
+                values.append(quantity)
+            return values  # type: ignore[return-value]
+
+        return select_value
+
+    def _result_quantity(self, result: LabResult, variable: Variable) -> Quantity | str | Unknown:
+        return self._reader(variable)(result)
+
+    def _reader(self, variable: Variable) -> Callable[[LabResult], Quantity | str | Unknown]:
+        """How a result of ``variable`` is read: a quantity in the result's unit (an accepted
+        spelling read as the variable's unit), a symbol, or UNKNOWN with the reason."""
+        found = self._readers.get(variable.name)
+        if found is None:
+            found = self._readers[variable.name] = _reader(variable)
+        return found
 
     def _lab_results(
         self, node: ir.LabSelection, allow_empty: bool = False
     ) -> Callable[[Context], list[LabResult] | Unknown]:
         variable = node.variable
+        name = variable.name
         window = node.window
         selector = node.selector
         lookback = variable.lookback
+        read = self._reader(variable)
+        bounds_of = window_bounds(window) if window is not None else None
+        # screening date -> the earliest result date the lookback allows
+        earliest: dict[datetime.date, datetime.date] = {}
 
         def key(result: LabResult) -> Fraction:
-            quantity = self._result_quantity(result, variable)
+            quantity = read(result)
             if isinstance(quantity, Quantity) and variable.unit is not None:
                 try:
                     return quantity.to(variable.unit, molar_mass=variable.molar_mass)
@@ -884,104 +913,132 @@ class Planner:
             return Fraction(0)
 
         def select(ctx: Context) -> list[LabResult] | Unknown:
-            results = list(ctx.index.labs.get(variable.name, ()))
-            flat = ctx.index.facts.get(variable.name)
+            index = ctx
+            results: list[LabResult] = index.labs.get(name) or []
+            flat = index.facts.get(name)
             if flat is not None:
-                results.append(_flat_result(variable, flat))
+                results = [*results, _flat_result(variable, flat)]
             if window is not None:
-                bounds = window_bounds(window, ctx)
+                assert bounds_of is not None
+                bounds = bounds_of(ctx)
                 if isinstance(bounds, Unknown):
                     return bounds
                 results = [r for r in results if r.date is not None and _inside(r.date, bounds)]
                 if not results and not allow_empty:
                     where = f" {window.describe()} ({_bounds_text(bounds)})"
-                    return Unknown(f"no {variable.name} result{where}")
-            elif "screening" in ctx.anchors:
-                screening = ctx.anchors["screening"]
-                low = None
-                if lookback is not None:
-                    low = shift(screening, Fraction(lookback.value), lookback.unit, -1)
-                results = [
-                    r
-                    for r in results
-                    if r.date is None or (r.date <= screening and (low is None or r.date >= low))
-                ]
-                if not results and not allow_empty:
-                    where = f" on or before screening ({screening.isoformat()})" + (
-                        f", within {lookback.text}" if lookback else ""
-                    )
-                    return Unknown(f"no {variable.name} result{where}")
+                    return Unknown(f"no {name} result{where}")
+            else:
+                screening = ctx.anchors.get("screening")
+                if screening is not None:
+                    low = None
+                    if lookback is not None:
+                        low = earliest.get(screening)
+                        if low is None:
+                            low = shift(screening, Fraction(lookback.value), lookback.unit, -1)
+                            if len(earliest) < 10_000:
+                                earliest[screening] = low
+                    results = [
+                        r
+                        for r in results
+                        if r.date is None
+                        or (r.date <= screening and (low is None or r.date >= low))
+                    ]
+                    if not results and not allow_empty:
+                        where = f" on or before screening ({screening.isoformat()})" + (
+                            f", within {lookback.text}" if lookback else ""
+                        )
+                        return Unknown(f"no {name} result{where}")
             if not results:
-                return [] if allow_empty else Unknown(f"no {variable.name} result")
-            if selector in ("latest", "earliest"):
-                dated = sorted(results, key=lambda r: r.date or datetime.date.min)
-                return [dated[-1] if selector == "latest" else dated[0]]
+                return [] if allow_empty else Unknown(f"no {name} result")
+            if selector == "latest":
+                # The last of the latest-dated results (undated ones count as the earliest).
+                best, best_day = results[0], results[0].date or _DAY_ZERO
+                for result in results:
+                    day = result.date or _DAY_ZERO
+                    if day >= best_day:
+                        best, best_day = result, day
+                return [best]
+            if selector == "earliest":
+                best, best_day = results[0], results[0].date or _DAY_ZERO
+                for result in results:
+                    day = result.date or _DAY_ZERO
+                    if day < best_day:
+                        best, best_day = result, day
+                return [best]
             if selector in ("min", "max"):
                 ordered = sorted(results, key=key)
                 return [ordered[-1] if selector == "max" else ordered[0]]
-            return results
+            return list(results)
 
         return select
 
-    def _occurrences(
+    def occurrences(
         self, query: ir.OccurrenceQuery
     ) -> Callable[[Context], list[Occurrence] | Unknown]:
         names = frozenset(variable.name for variable in query.variables)
         excluded = query.excluded
         codes = list(query.codes)
-        conditions_only = query.conditions_only or all(v.kind == CONDITION for v in query.variables)
-        events_only = bool(query.variables) and all(v.kind in EVENT_KINDS for v in query.variables)
+        conditions_only, events_only = _sections(query)
         patterns = [
             ir_pattern
             for ir_pattern in (_pattern(code) for code in codes)
             if ir_pattern is not None
         ]
         window = query.window
+        bounds_of = window_bounds(window) if window is not None else None
 
         excluded_names = frozenset(variable.name for variable in excluded)
 
-        def matches(item: Occurrence, item_names: frozenset[str]) -> bool:
-            # item_names already holds every variable the entry's name or code stands for.
-            if query.variables:
-                return not item_names.isdisjoint(names)
-            return item.code is not None and any(p.matches(*_split(item.code)) for p in patterns)
+        by_variable = bool(query.variables)
 
-        def excluded_by(item: Occurrence, item_names: frozenset[str]) -> bool:
-            return not item_names.isdisjoint(excluded_names)
+        def scan(section: list[tuple[Occurrence, frozenset[str]]], into: list[Occurrence]) -> None:
+            # Each entry's names already hold every variable its name or code stands for.
+            for item, item_names in section:
+                if by_variable:
+                    if item_names.isdisjoint(names):
+                        continue
+                elif item.code is None or not any(p.matches(*_split(item.code)) for p in patterns):
+                    continue
+                if excluded_names and not item_names.isdisjoint(excluded_names):
+                    continue
+                into.append(item)
 
         def find(ctx: Context) -> list[Occurrence] | Unknown:
-            sections: list[tuple[Occurrence, frozenset[str]]] = []
+            index = ctx
             missing = []
+            searched = 0
+            candidates: list[Occurrence] = []
             if not events_only:
-                if ctx.index.conditions is None:
+                conditions = index.conditions
+                if conditions is None:
                     missing.append("conditions")
                 else:
-                    sections += ctx.index.conditions
+                    searched += len(conditions)
+                    scan(conditions, candidates)
             if not conditions_only:
-                if ctx.index.events is None:
+                events = index.events
+                if events is None:
                     missing.append("events/treatments")
                 else:
-                    sections += ctx.index.events
-            if missing and not sections:
+                    searched += len(events)
+                    scan(events, candidates)
+            if missing and not searched:
                 return Unknown(f"the record has no {' or '.join(missing)} section")
-            candidates = [
-                (item, item_names)
-                for item, item_names in sections
-                if matches(item, item_names) and not excluded_by(item, item_names)
-            ]
             if window is None:
-                return [
-                    item for item, _ in candidates if _active_or_ever(item, ctx, conditions_only)
-                ]
-            bounds = window_bounds(window, ctx)
+                if not candidates:
+                    return candidates
+                screening = ctx.anchors.get("screening")
+                return [item for item in candidates if active_or_ever(item, screening)]
+            assert bounds_of is not None
+            bounds = bounds_of(ctx)
             if isinstance(bounds, Unknown):
                 return bounds
-            undated = [item for item, _ in candidates if item.start is None]
+            undated = [item for item in candidates if item.start is None]
             if window.kind == "at_least_before":
                 return _at_least_before(candidates, bounds, window, ctx)
             found = []
             open_ended = []  # resolved, but when is not known
-            for item, _ in candidates:
+            for item in candidates:
                 if item.start is None:
                     continue
                 if _ended_on_unknown_date(item) and not _inside_or_after(item.start, bounds):
@@ -1009,8 +1066,92 @@ class Planner:
         return find
 
 
+def _plausible(quantity: Quantity, variable: Variable, result: LabResult) -> Unknown | None:
+    """A result outside the dictionary's plausible range (a unit slip, a typing error, a
+    negative count) decides nothing: it is UNKNOWN with the reason."""
+    if variable.plausible is None or variable.unit is None:
+        return None
+    low, high = variable.plausible
+    try:
+        value = quantity.to(variable.unit, molar_mass=variable.molar_mass)
+    except UnitError:
+        return None
+    # Compared as integers: Fraction's comparison operators cost ten times more.
+    numerator, denominator = value.numerator, value.denominator
+    if (low is None or low.numerator * denominator <= numerator * low.denominator) and (
+        high is None or numerator * high.denominator <= high.numerator * denominator
+    ):
+        return None
+    bounds = f"{number_text(low) if low is not None else ''}..{number_text(high) if high is not None else ''}"
+    return Unknown(
+        f"{variable.name} result {value_text(quantity)} ({result.source}) is outside the "
+        f"plausible range {bounds} {variable.unit.code}"
+    )
+
+
+def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknown]:
+    name = variable.name
+    symbolic = variable.value_type == "symbol"
+    target = variable.unit
+    accepts = frozenset(variable.accepts)
+    molar_mass = variable.molar_mass
+    checked = variable.plausible is not None and target is not None
+    low_bound, high_bound = variable.plausible or (None, None)
+    low = None if low_bound is None else (low_bound.numerator, low_bound.denominator)
+    high = None if high_bound is None else (high_bound.numerator, high_bound.denominator)
+    plain = checked
+    target_code = target.code if target is not None else None
+    units: dict[str, Unit | None] = {}  # the result's unit code -> its unit; None: unreadable
+
+    def unit_of(code: str) -> Unit | None:
+        unit = units.get(code, _UNINDEXED)
+        if unit is _UNINDEXED:
+            assert target is not None
+            unit = parse_unit(target.code if code in accepts else code)
+            if unit.dimension != target.dimension and molar_mass is None:
+                unit = None
+            if len(units) < 1000:
+                units[code] = unit
+        return unit  # type: ignore[return-value]
+
+    def read(result: LabResult) -> Quantity | str | Unknown:
+        value = result.value
+        if isinstance(value, str):
+            if symbolic:
+                observed = Observed(value)
+                observed.source = result
+                return observed
+            return Unknown(f"{name} result {value!r} ({result.source}) is not a number")
+        if symbolic:
+            return Unknown(
+                f"{name} result {value_text(value)} ({result.source}) is a number, expected one of {{{', '.join(sorted(variable.symbols))}}}"
+            )
+        if target is None:
+            return value  # type: ignore[return-value]
+        if result.unit is None:
+            return Unknown(f"{name} result {value_text(value)} ({result.source}) has no unit")
+        unit = unit_of(result.unit)
+        if unit is None:
+            return Unknown(
+                f"{name} result in {result.unit} ({result.source}) cannot be read as {target.code}"
+            )
+        quantity = Quantity(value, unit, source=result)
+        if plain and unit.code == target_code:
+            # In the variable's own unit: the plausible range compared as integers.
+            numerator, denominator = value.numerator, value.denominator
+            if (low is None or low[0] * denominator <= numerator * low[1]) and (
+                high is None or numerator * high[1] <= high[0] * denominator
+            ):
+                return quantity
+        if checked:
+            return _plausible(quantity, variable, result) or quantity
+        return quantity
+
+    return read
+
+
 def _at_least_before(
-    candidates: list[tuple[Occurrence, frozenset[str]]],
+    candidates: list[Occurrence],
     bounds: Bounds,
     window: ir.WindowSpec,
     ctx: Context,
@@ -1020,7 +1161,7 @@ def _at_least_before(
     assert not isinstance(anchor, Unknown)
     _, cutoff, _ = bounds
     assert cutoff is not None
-    before = [item for item, _ in candidates if item.start is not None and item.start <= anchor]
+    before = [item for item in candidates if item.start is not None and item.start <= anchor]
     if not before:
         return []
     latest = max(before, key=lambda item: _end(item) or anchor)
@@ -1054,12 +1195,31 @@ def _inside_or_after(day: datetime.date, bounds: Bounds) -> bool:
     return low is None or (day > low if strict else day >= low)
 
 
-def _active_or_ever(item: Occurrence, ctx: Context, conditions_only: bool) -> bool:
+def _sections(query: ir.OccurrenceQuery) -> tuple[bool, bool]:
+    """Whether ``query`` searches only the conditions, or only the events and treatments."""
+    conditions_only = query.conditions_only or all(v.kind == CONDITION for v in query.variables)
+    events_only = bool(query.variables) and all(v.kind in EVENT_KINDS for v in query.variables)
+    return conditions_only, events_only
+
+
+def single_section(query: ir.OccurrenceQuery) -> str | None:
+    """``conditions`` or ``events`` when ``query`` looks in that one section for named
+    variables, with no window: whether one of them is active (or ever happened) decides it."""
+    if query.window is not None or not query.variables:
+        return None
+    conditions_only, events_only = _sections(query)
+    if conditions_only == events_only:
+        return None
+    return "conditions" if conditions_only else "events"
+
+
+def active_or_ever(item: Occurrence, screening: datetime.date | None) -> bool:
+    """An event counts whenever it was; a condition while active: not inactive or resolved, and
+    not abated before screening."""
     if not item.source.startswith("conditions"):
         return True
     if item.status is not None and item.status.casefold() in _INACTIVE:
         return False
-    screening = ctx.anchors.get("screening")
     return item.end is None or screening is None or item.end >= screening
 
 

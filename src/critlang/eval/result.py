@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -81,16 +82,71 @@ class CriterionResult:
         }
 
 
-@attrs.frozen(kw_only=True)
 class Result:
-    """The evaluation of one patient against one trial."""
+    """The evaluation of one patient against one trial (read-only).
 
-    trial: str | None
-    record: str | None
-    as_of: str | None
-    verdict: Verdict
-    criteria: tuple[CriterionResult, ...]
-    record_problems: tuple[str, ...] = ()
+    ``criteria`` may be given as a function that builds them: screening many records then pays
+    for the per-criterion objects only when they are read; ``outcomes`` needs none of them.
+    """
+
+    __slots__ = ("_criteria", "_outcomes", "as_of", "record", "record_problems", "trial", "verdict")
+
+    def __init__(
+        self,
+        trial: str | None,
+        record: str | None,
+        as_of: str | None,
+        verdict: Verdict,
+        criteria: tuple[CriterionResult, ...] | Callable[[], tuple[CriterionResult, ...]],
+        record_problems: tuple[str, ...] = (),
+        outcomes: tuple[Outcome, ...] | None = None,
+    ) -> None:
+        self.trial = trial
+        self.record = record
+        self.as_of = as_of
+        self.verdict = verdict
+        self._criteria = criteria
+        self.record_problems = record_problems
+        self._outcomes = outcomes
+
+    @property
+    def criteria(self) -> tuple[CriterionResult, ...]:
+        criteria = self._criteria
+        if callable(criteria):
+            criteria = self._criteria = criteria()
+        return criteria
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """Each criterion's outcome, in file order."""
+        if self._outcomes is None:
+            self._outcomes = tuple(item.outcome for item in self.criteria)
+        return self._outcomes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.trial,
+            self.record,
+            self.as_of,
+            self.verdict,
+            self.criteria,
+            self.record_problems,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(trial={self.trial!r}, record={self.record!r}, as_of={self.as_of!r}, "
+            f"verdict={self.verdict}, criteria={self.criteria!r}, "
+            f"record_problems={self.record_problems!r})"
+        )
 
     @property
     def missing(self) -> tuple[str, ...]:

@@ -120,6 +120,16 @@ class Dictionary:
     _by_code: dict[str, tuple[Variable, ...]] = attrs.field(
         factory=dict, eq=False, repr=False, alias="_by_code"
     )
+    # (name, code) of a record entry -> the names of the variables it stands for.
+    _entries: dict[tuple[str | None, str | None], tuple[str, ...]] = attrs.field(
+        factory=dict, eq=False, repr=False, alias="_entries"
+    )
+    _entry_sets: dict[tuple[str | None, str | None], frozenset[str]] = attrs.field(
+        factory=dict, eq=False, repr=False, alias="_entry_sets"
+    )
+    _fact_names: dict[str, str] = attrs.field(
+        factory=dict, eq=False, repr=False, alias="_fact_names"
+    )
 
     def lookup(self, name: str) -> Variable | None:
         return self.variables.get(name.casefold())
@@ -133,6 +143,40 @@ class Dictionary:
             found = tuple(variable for variable in self.unique() if variable.matches_code(code))
             if len(self._by_code) < 100_000:
                 self._by_code[code] = found
+        return found
+
+    def entry_names(self, name: str | None, code: str | None) -> tuple[str, ...]:
+        """The names of the variables a record entry stands for: its name's (first), then every
+        one its code matches. Records repeat their entries, so each is resolved once."""
+        key = (name, code)
+        found = self._entries.get(key)
+        if found is None:
+            named = self.lookup(name) if name is not None else None
+            coded = self.by_code(code) if code is not None else ()
+            variables = coded if named is None else (named, *(v for v in coded if v is not named))
+            found = tuple(variable.name for variable in variables)
+            if len(self._entries) < 100_000:
+                self._entries[key] = found
+        return found
+
+    def fact_name(self, key: str) -> str:
+        """The variable a record's fact is about (by name or alias), or the key in lower case."""
+        found = self._fact_names.get(key)
+        if found is None:
+            names = self.entry_names(key, None)
+            found = names[0] if names else key.casefold()
+            if len(self._fact_names) < 100_000:
+                self._fact_names[key] = found
+        return found
+
+    def entry_set(self, name: str | None, code: str | None) -> frozenset[str]:
+        """:meth:`entry_names` as a set."""
+        key = (name, code)
+        found = self._entry_sets.get(key)
+        if found is None:
+            found = frozenset(self.entry_names(name, code))
+            if len(self._entry_sets) < 100_000:
+                self._entry_sets[key] = found
         return found
 
     def unique(self) -> Iterator[Variable]:
