@@ -14,7 +14,7 @@ from critlang.data.record import Record, loads, read_record
 from critlang.diagnostics import Diagnostic
 from critlang.errors import CheckError, CritlangError, ParseError, RecordError
 from critlang.eval.compiled import Compiled, Fast, compile_criteria
-from critlang.eval.plan import Context, Planner, Unknown, value_text
+from critlang.eval.plan import Condition, Context, Planner, Unknown, value_text
 from critlang.eval.result import CriterionResult, Outcome, Result, Verdict, verdict_of
 from critlang.eval.truth import Truth
 from critlang.semantics import ir
@@ -117,17 +117,22 @@ class Trial:
         checker.definitions_all()
         if checker.diagnostics:
             raise CheckError(checker.diagnostics)
-        planner = Planner(self.dictionary)
-        self._plans = [
-            (
-                criterion,
-                planner.condition(criterion.condition) if criterion.condition is not None else None,
-            )
-            for criterion in self.criteria
-        ]
-        self._planner = planner
-        self._compiled: Compiled | bool | None = False  # compiled on first use
+        # Planned and compiled when first evaluated: checking a file needs neither.
+        self._planner = Planner(self.dictionary)
+        self._planned: list[tuple[ir.CheckedCriterion, Condition | None]] | None = None
+        self._compiled: Compiled | bool | None = False
         self._id = program.trial.id if program.trial else None
+
+    @property
+    def _plans(self) -> list[tuple[ir.CheckedCriterion, Condition | None]]:
+        """Each criterion's closure (``None`` for a review item)."""
+        if self._planned is None:
+            condition = self._planner.condition
+            self._planned = [
+                (item, condition(item.condition) if item.condition is not None else None)
+                for item in self.criteria
+            ]
+        return self._planned
 
     @property
     def id(self) -> str | None:
@@ -182,8 +187,12 @@ class Trial:
         verdict are the same), for screening many records fast.
         """
         patient = record if record.__class__ is Record else as_record(record)
-        context = Context(patient, self.dictionary, _anchors(patient, as_of, anchors), evidence)
-        as_of_text = as_of if as_of is None or isinstance(as_of, str) else as_of.isoformat()
+        if as_of is None and anchors is None:
+            context = Context(patient, self.dictionary, patient.anchors, evidence)
+            as_of_text = None
+        else:
+            context = Context(patient, self.dictionary, _anchors(patient, as_of, anchors), evidence)
+            as_of_text = as_of if as_of is None or isinstance(as_of, str) else as_of.isoformat()
         compiled = self._compiled
         if compiled is False:
             compiled = self._compiled = compile_criteria(self._planner, self.criteria)

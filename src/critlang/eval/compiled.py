@@ -103,8 +103,9 @@ class _Emitter:
             "_Unknown": Unknown,
             "_Fraction": Fraction,
             "_Observed": Observed,
-            "_active": lambda ctx, item: active_or_ever(item, ctx.anchors.get("screening")),
+            "_active": active_or_ever,
             "_NO_REASON": ("unknown",),
+            "_SCREENING": "screening",
         }
         self.constants: dict[int, str] = {}
         self.lines: list[str] = []
@@ -189,7 +190,7 @@ class _Emitter:
         test = f"not {item_names}.isdisjoint({names})"
         if query.excluded:
             test += f" and {item_names}.isdisjoint({excluded})"
-        self.emit(depth + 2, f"if {test} and _active(ctx, {item}):")
+        self.emit(depth + 2, f"if {test} and _active({item}, ctx.anchors.get(_SCREENING)):")
         self.emit(depth + 3, f"{target} = True")
         self.emit(depth + 3, "break")
         self.emit(depth + 1, "else:")

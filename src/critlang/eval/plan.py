@@ -43,6 +43,7 @@ from critlang.semantics.dictionary import (
     Variable,
 )
 from critlang.units import Unit, conversion, parse_unit
+from critlang.wording import UNIT_WORDS, number_text
 
 _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
 _DAYS = parse_unit("d")
@@ -256,23 +257,6 @@ def _bounds_text(bounds: Bounds) -> str:
 # ---- formatting ---------------------------------------------------------------------------------
 
 
-def number_text(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    if denominator == 1:
-        text = f"{float(value):.15f}".rstrip("0").rstrip(".")
-        if Fraction(text) == value:
-            return text
-    return f"{float(value):.6g}"
-
-
-_UNIT_WORDS = {"a": "years", "mo": "months", "wk": "weeks", "d": "days", "h": "hours"}
-
-
 class Observed(str):
     """A qualitative lab result (``negative``) that remembers the result it came from."""
 
@@ -283,7 +267,7 @@ def value_text(value: object) -> str:
     if isinstance(value, Fraction):
         return number_text(value)
     if isinstance(value, Quantity):
-        unit = _UNIT_WORDS.get(value.unit.code, value.unit.code)
+        unit = UNIT_WORDS.get(value.unit.code, value.unit.code)
         return f"{number_text(value.value)} {unit}"
     if isinstance(value, datetime.date):
         return value.isoformat()
