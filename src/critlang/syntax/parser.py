@@ -23,7 +23,7 @@ from lark.exceptions import VisitError
 from critlang.diagnostics import Diagnostic
 from critlang.errors import ParseError
 from critlang.source import Source, Span
-from critlang.syntax import ast
+from critlang.syntax import ast, comments
 from critlang.syntax.build import AstBuilder, BuildError
 
 # A criteria file is a few kilobytes; anything this large is not one.
@@ -64,6 +64,8 @@ def _parser() -> Lark:
         "propagate_positions": True,
         "maybe_placeholders": True,
         "start": ["start", "expression"],
+        # Not part of the cache key, and passed to a parser loaded from the cache.
+        "lexer_callbacks": {"COMMENT": comments.on_comment},
     }
     folder = cache_directory()
     if folder is not None:
@@ -81,14 +83,11 @@ def _parser() -> Lark:
 def parse_program(text: str, name: str = "<string>") -> ast.Program:
     """Parse a criteria file (or dictionary); raises :class:`ParseError` with locations."""
     source = Source(text, name)
-    tree = _parse(source, "start")
+    with comments.collecting() as found:
+        tree = _parse(source, "start")
     program = _build(tree, source)
     assert isinstance(program, ast.Program)
-    comments = tuple(
-        ast.Comment(text=token.value, span=Span(token.start_pos or 0, token.end_pos or 0))
-        for token in _comments(text)
-    )
-    return ast.Program(items=program.items, comments=comments, span=program.span)
+    return ast.Program(items=program.items, comments=tuple(found), span=program.span)
 
 
 def parse_expression(text: str, name: str = "<expr>") -> ast.Expr:
@@ -98,16 +97,6 @@ def parse_expression(text: str, name: str = "<expr>") -> ast.Expr:
     expression = tree.children[0]
     assert isinstance(expression, Tree)  # every alternative of `expr` builds a tree
     return _build(expression, source)  # type: ignore[return-value]
-
-
-def _comments(text: str) -> list[Token]:
-    if "#" not in text:
-        return []
-    comments: list[Token] = []
-    for token in _parser().lex(text, dont_ignore=True):
-        if token.type == "COMMENT":
-            comments.append(token)
-    return comments
 
 
 def _parse(source: Source, start: str) -> Tree[Token]:
