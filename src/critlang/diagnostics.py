@@ -1,6 +1,7 @@
 """One diagnostic type for parse errors, check errors and lint findings, and one renderer.
 
-A diagnostic has a stable code, a severity, a message, a span in a source, and optional help.
+A diagnostic has a stable code, a severity, a message, a span in a source, optional help and,
+for lint findings, the rule's name and an optional fix (text edits with an applicability).
 Rendered like ruff and rustc::
 
     trial.crit:12:14: E301 `ANC` is a count per volume; `9 g/dL` is a mass per volume
@@ -25,6 +26,30 @@ class Severity(enum.Enum):
     INFO = "info"
 
 
+class Applicability(enum.Enum):
+    """Whether a fix can be applied without a person reading it (``--fix`` applies safe ones)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@attrs.frozen(kw_only=True)
+class Edit:
+    """Replace the text in ``span`` (half-open character offsets) with ``text``."""
+
+    span: Span
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class Fix:
+    """What a fix does (``message``) and its edits, which never overlap."""
+
+    message: str
+    edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE
+
+
 @attrs.frozen(kw_only=True)
 class Diagnostic:
     code: str
@@ -33,6 +58,9 @@ class Diagnostic:
     source: Source | None = attrs.field(default=None, eq=False, repr=False)
     severity: Severity = Severity.ERROR
     help: str | None = None
+    # Lint findings only: the rule's kebab-case name, rendered as `CL201 [unit-mismatch]`.
+    name: str | None = None
+    fix: Fix | None = None
 
     @property
     def location(self) -> tuple[int, int]:
@@ -51,13 +79,18 @@ class Diagnostic:
             "help": self.help,
         }
 
+    @property
+    def headline(self) -> str:
+        """``CODE message``, or ``CODE [name] message`` for a lint finding."""
+        named = f" [{self.name}]" if self.name else ""
+        return f"{self.code}{named} {self.message}"
+
     def render(self) -> str:
         """``file:line:col: CODE message``, the source line with a caret, and the help line."""
         if self.source is None:
-            text = f"{self.code} {self.message}"
-            return text + (f"\nhelp: {self.help}" if self.help else "")
+            return self.headline + (f"\nhelp: {self.help}" if self.help else "")
         line, column = self.location
-        lines = [f"{self.source.name}:{line}:{column}: {self.code} {self.message}"]
+        lines = [f"{self.source.name}:{line}:{column}: {self.headline}"]
         source_line = self.source.line_text(line)
         if source_line:
             gutter = " " * len(str(line))
@@ -67,6 +100,8 @@ class Diagnostic:
             lines += [f"{gutter} |", f"{line} | {source_line}", f"{gutter} | {caret}"]
         if self.help:
             lines.append(f"help: {self.help}")
+        if self.fix:
+            lines.append(f"fix: {self.fix.message} ({self.fix.applicability.value})")
         return "\n".join(lines)
 
 

@@ -144,6 +144,11 @@ class Checker:
             with contextlib.suppress(_Failed):
                 self._definition(key, definition.define, Scope(), want=None)
 
+    def checked_definition(self, key: str) -> ir.Condition | ir.Value | None:
+        """The checked body of a definition (by casefolded name) as used outside any window, or
+        None when it has errors or was never checked (see :meth:`definitions_all`)."""
+        return self._checked.get((key, Scope()))
+
     # ---- conditions ----------------------------------------------------------------------------
 
     def condition(self, expr: ast.Expr, scope: Scope) -> ir.Condition:
@@ -265,6 +270,10 @@ class Checker:
             cycle = " -> ".join([*self._active[self._active.index(key) :], key])
             raise self.error("E230", f"definition cycle: {cycle}", define)
         self._active.append(key)
+        # Errors in a definition are located in the file that defines it (maybe a `use`d one).
+        outer = self.source
+        definition = self.definitions.get(key)
+        self.source = definition.source if definition is not None else outer
         try:
             if want == "condition" or (want is None and self._looks_boolean(define.expr)):
                 result: ir.Condition | ir.Value = self.condition(define.expr, scope)
@@ -272,6 +281,7 @@ class Checker:
                 result = self.value(define.expr, scope)
         finally:
             self._active.pop()
+            self.source = outer
         self._checked[cache_key] = result
         return result
 

@@ -1,0 +1,1 @@
+"""The lint rules, one module each (``cl<number>_<name>.py``); the registry finds them all."""
