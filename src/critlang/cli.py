@@ -77,6 +77,13 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _fmt(args: argparse.Namespace) -> int:
+    from critlang.fmt.files import STDIN, format_paths
+
+    paths = [STDIN] if args.files == [STDIN] else _criteria_files(args.files)
+    return format_paths(paths, check=args.check, diff=args.diff)
+
+
 def _criteria_files(names: Sequence[str]) -> list[Path]:
     files: list[Path] = []
     for name in names:
@@ -145,6 +152,35 @@ def _read_record(path: Path) -> str:
         raise CritlangError(f"{path}: cannot read: {error}") from None
 
 
+def _test(args: argparse.Namespace) -> int:
+    from critlang.testing import render_json, render_text, run_tests
+
+    report = run_tests(*args.paths, keywords=args.keyword or ())
+    if report.problems:
+        for problem in report.problems:
+            print(problem, file=sys.stderr)
+        if any(problem.file for problem in report.problems):
+            count = len(report.problems)
+            print(
+                f"critlang: {count} problem{'s' * (count != 1)} in the test files; no case was run",
+                file=sys.stderr,
+            )
+        return report.exit_code
+    verbosity = 0 if args.quiet else 2 if args.verbose else 1
+    print(render_json(report) if args.format == "json" else render_text(report, verbosity))
+    return report.exit_code
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from critlang import __version__
+    from critlang.lint.cli import UsageError, run
+
+    try:
+        return run(args, __version__)
+    except UsageError as error:
+        raise _UsageError(str(error)) from None
+
+
 class _UsageError(Exception):
     pass
 
@@ -175,6 +211,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE", help="a .crit file or a folder of them")
     check.set_defaults(handler=_check)
 
+    fmt = commands.add_parser("fmt", help="format criteria files in the canonical layout")
+    fmt.add_argument(
+        "files", nargs="+", metavar="FILE", help="a .crit file or a folder of them; - for stdin"
+    )
+    fmt.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any would change"
+    )
+    fmt.add_argument(
+        "--diff", action="store_true", help="write nothing; print the changes as a diff"
+    )
+    fmt.set_defaults(handler=_fmt)
+
     evaluate = commands.add_parser(
         "eval", help="evaluate one patient record against a criteria file"
     )
@@ -193,6 +241,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.set_defaults(handler=_eval)
+
+    test = commands.add_parser("test", help="run the test cases written next to the criteria")
+    test.add_argument(
+        "paths",
+        nargs="+",
+        metavar="FILE",
+        help="a .crit file (its NAME.tests.toml), a *.tests.toml file or a folder of them",
+    )
+    test.add_argument(
+        "-k",
+        dest="keyword",
+        action="append",
+        metavar="TEXT",
+        help="only cases whose FILE::NAME contains TEXT (repeatable)",
+    )
+    loudness = test.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="only failures and the summary"
+    )
+    loudness.add_argument("-v", "--verbose", action="store_true", help="a line for every case")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+    test.set_defaults(handler=_test)
+
+    lint = commands.add_parser("lint", help="rule-coded findings about criteria files")
+    from critlang.lint.arguments import add_arguments as add_lint_arguments
+
+    add_lint_arguments(lint)
+    lint.set_defaults(handler=_lint)
     return parser
 
 
