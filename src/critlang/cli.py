@@ -175,6 +175,8 @@ def _lint(args: argparse.Namespace) -> int:
     from critlang import __version__
     from critlang.lint.cli import UsageError, run
 
+    if args.files:
+        args.files = _criteria_files(args.files)
     try:
         return run(args, __version__)
     except UsageError as error:

@@ -20,45 +20,12 @@ from critlang.eval.truth import Truth
 from critlang.semantics import ir
 from critlang.semantics.checker import Checker, Definition
 from critlang.semantics.dictionary import Dictionary, standard, variables_from
-from critlang.source import Source, Span
+from critlang.source import Source
 from critlang.syntax import ast
-from critlang.syntax.parser import parse_expression, parse_program
+from critlang.syntax.parser import parse_expression, parse_program, read_file
 
-MAX_FILE_BYTES = 1_000_000
 _OUTCOMES = {Truth.TRUE: Outcome.MET, Truth.FALSE: Outcome.NOT_MET, Truth.UNKNOWN: Outcome.UNKNOWN}
 _FAST_OUTCOMES = {True: Outcome.MET, False: Outcome.NOT_MET}
-
-
-def read_text(path: Path) -> str:
-    """A file's text: UTF-8, at most 1 MB; anything else is a ParseError with a location."""
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CritlangError(f"{name}: cannot read: {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ParseError(
-            [_file_diagnostic(name, f"file is larger than {MAX_FILE_BYTES:,} bytes", "E100")]
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        text = data[: error.start].decode("utf-8", errors="replace")
-        source = Source(text + "\ufffd", name)
-        raise ParseError(
-            [
-                Diagnostic(
-                    code="E100",
-                    message=f"invalid UTF-8 (byte {error.start})",
-                    span=Span(len(text), len(text) + 1),
-                    source=source,
-                )
-            ]
-        ) from None
-
-
-def _file_diagnostic(name: str, message: str, code: str) -> Diagnostic:
-    return Diagnostic(code=code, message=message, source=Source("", name))
 
 
 @attrs.frozen(kw_only=True)
@@ -295,7 +262,7 @@ def _resolve_uses(program: ast.Program, source: Source, project: Path | None) ->
                 continue
             seen.add(target)
             try:
-                text = read_text(target)
+                text = read_file(target)
                 used = parse_program(text, str(target.relative_to(project) if project else target))
             except ParseError as error:
                 problems.extend(error.diagnostics)
@@ -346,7 +313,7 @@ def load(path: str | Path, project: str | Path | None = None) -> Trial:
     """Read, parse and check a criteria file; ``use`` may only reach files under ``project``
     (default: the file's own folder)."""
     file = Path(path)
-    text = read_text(file)
+    text = read_file(file)
     root = Path(project).resolve() if project is not None else file.resolve().parent
     source = Source(text, str(path))
     return Trial(parse_program(text, str(path)), source, root)

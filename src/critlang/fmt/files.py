@@ -9,45 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from critlang.diagnostics import Diagnostic
-from critlang.errors import CritlangError, DiagnosticError, ParseError
+from critlang.errors import CritlangError, DiagnosticError
 from critlang.fmt.printer import format_program
-from critlang.source import Source, Span
 from critlang.syntax import ast
-from critlang.syntax.parser import MAX_SOURCE_CHARS, parse_program
+from critlang.syntax.parser import MAX_SOURCE_CHARS, parse_program, read_file
 
-MAX_FILE_BYTES = 1_000_000
 STDIN = "-"
-
-
-def read_source(path: Path) -> str:
-    """A criteria file's text: UTF-8, at most 1 MB; anything else is a ParseError (E100).
-
-    The same rules as :func:`critlang.trial.read_text`, kept here so that formatting does not
-    import the checker and the evaluator.
-    """
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CritlangError(f"{name}: cannot read: {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        message = f"file is larger than {MAX_FILE_BYTES:,} bytes"
-        raise ParseError([Diagnostic(code="E100", message=message, source=Source("", name))])
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        text = data[: error.start].decode("utf-8", errors="replace")
-        raise ParseError(
-            [
-                Diagnostic(
-                    code="E100",
-                    message=f"invalid UTF-8 (byte {error.start})",
-                    span=Span(len(text), len(text) + 1),
-                    source=Source(text + "\ufffd", name),
-                )
-            ]
-        ) from None
 
 
 def format_checked(text: str, name: str = "<string>") -> str:
@@ -118,7 +85,7 @@ def format_paths(
     for path in paths:
         name = str(path)
         try:
-            text = sys.stdin.read() if name == STDIN else read_source(Path(path))
+            text = sys.stdin.read() if name == STDIN else read_file(Path(path))
             formatted = format_checked(text, "<stdin>" if name == STDIN else name)
         except DiagnosticError as error:
             print(error, file=err)

@@ -27,23 +27,9 @@ def _selectors(values: Sequence[str] | None, option: str) -> list[str] | None:
     return found
 
 
-def lint_files(names: Sequence[str]) -> list[Path]:
-    files: list[Path] = []
-    for name in names:
-        path = Path(name)
-        if path.is_dir():
-            files.extend(sorted(path.rglob("*.crit")))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise UsageError(f"{name}: no such file or folder")
-    if not files:
-        raise UsageError(f"no criteria files (*.crit) in {', '.join(names)}")
-    return files
-
-
 def run(args: argparse.Namespace, version: str) -> int:
-    """Exit 0 when there are no findings, 1 when there are, 2 on a usage or parse error."""
+    """Lint ``args.files`` (criteria files; the command line has resolved folders). Exit 0 when
+    there are no findings, 1 when there are, 2 on a usage or parse error."""
     if args.list:
         sys.stdout.write(output.rule_list())
         return 0
@@ -62,7 +48,7 @@ def run(args: argparse.Namespace, version: str) -> int:
         fixed_config = read_config(Path(args.config)) if args.config else None
         configs: dict[Path, Config] = {}
         results: list[FileResult] = []
-        for path in lint_files(args.files):
+        for path in args.files:
             config = fixed_config
             if config is None:
                 folder = path.parent

@@ -22,9 +22,8 @@ from critlang.semantics.checker import Checker, Definition
 from critlang.semantics.dictionary import Dictionary, Variable, standard, variables_from
 from critlang.source import Source, Span
 from critlang.syntax import ast
-from critlang.syntax.parser import parse_program
+from critlang.syntax.parser import parse_program, read_file
 
-MAX_FILE_BYTES = 1_000_000
 T = TypeVar("T")
 
 
@@ -116,20 +115,6 @@ class LintContext:
         for definition in self.definitions:
             if definition.body is not None:
                 yield definition.define, definition.body
-
-
-def read_file(path: Path) -> str:
-    """A criteria file's text; unreadable, oversized or non-UTF-8 files raise CritlangError."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CritlangError(f"{path}: cannot read: {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CritlangError(f"{path}: file is larger than {MAX_FILE_BYTES:,} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise CritlangError(f"{path}: invalid UTF-8 (byte {error.start})") from None
 
 
 def analyse(

@@ -11,10 +11,11 @@ import attrs
 from critlang.diagnostics import Applicability, Diagnostic, Edit, Severity
 from critlang.errors import CritlangError
 from critlang.lint.config import Selection, specificity
-from critlang.lint.context import LintContext, analyse, read_file
+from critlang.lint.context import LintContext, analyse
 from critlang.lint.registry import Rule, all_rules
 from critlang.semantics.dictionary import Dictionary
 from critlang.source import Source, Span
+from critlang.syntax.parser import read_file
 
 # A file that does not parse cannot be linted: its syntax error is always reported.
 SYNTAX_ERROR = "CL100"

@@ -21,7 +21,7 @@ from lark import (
 from lark.exceptions import VisitError
 
 from critlang.diagnostics import Diagnostic
-from critlang.errors import ParseError
+from critlang.errors import CritlangError, ParseError
 from critlang.source import Source, Span
 from critlang.syntax import ast, comments
 from critlang.syntax.build import AstBuilder, BuildError
@@ -78,6 +78,37 @@ def _parser() -> Lark:
         except OSError:
             pass
     return Lark(text, **options)
+
+
+# A criteria file on disk: larger than this is not one either.
+MAX_FILE_BYTES = 1_000_000
+
+
+def read_file(path: Path) -> str:
+    """A criteria file's text: UTF-8, at most 1 MB; anything else is a :class:`ParseError` (E100)
+    with a location, or a :class:`CritlangError` when the file cannot be read."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CritlangError(f"{name}: cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        message = f"file is larger than {MAX_FILE_BYTES:,} bytes"
+        raise ParseError([Diagnostic(code="E100", message=message, source=Source("", name))])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        text = data[: error.start].decode("utf-8", errors="replace")
+        raise ParseError(
+            [
+                Diagnostic(
+                    code="E100",
+                    message=f"invalid UTF-8 (byte {error.start})",
+                    span=Span(len(text), len(text) + 1),
+                    source=Source(text + "\ufffd", name),
+                )
+            ]
+        ) from None
 
 
 def parse_program(text: str, name: str = "<string>") -> ast.Program:
