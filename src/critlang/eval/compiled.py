@@ -30,6 +30,8 @@ from critlang.eval.plan import (
     Planner,
     Unknown,
     active_or_ever,
+    no_section,
+    not_in_record,
     single_section,
 )
 from critlang.eval.result import Verdict
@@ -159,8 +161,11 @@ class _Emitter:
         elif isinstance(node, ir.FactTruth):
             name = self.constant(node.variable.name)
             slow = self.constant(adapt(self.planner.condition(node, polarity)))
+            missing = self.constant((not_in_record(node.variable.name),))
             self.emit(depth, f"{target} = ctx.facts.get({name})")
-            self.emit(depth, f"if {target}.__class__ is not bool:")
+            self.emit(depth, f"if {target} is None:")
+            self.emit(depth + 1, f"{target} = {missing}")
+            self.emit(depth, f"elif {target}.__class__ is not bool:")
             self.emit(depth + 1, f"{target} = {slow}(ctx)")
         else:
             leaf = self.constant(adapt(self.planner.condition(node, polarity)))
@@ -180,11 +185,13 @@ class _Emitter:
         section = single_section(query)
         names = self.constant(frozenset(variable.name for variable in query.variables))
         excluded = self.constant(frozenset(variable.name for variable in query.excluded))
-        slow = self.constant(adapt(self.planner.condition(node)))
         item, item_names = self.temp(), self.temp()
+        missing = self.constant(
+            (no_section(["conditions" if section == "conditions" else "events/treatments"]),)
+        )
         self.emit(depth, f"{target} = ctx.{section}")
         self.emit(depth, f"if {target} is None:")
-        self.emit(depth + 1, f"{target} = {slow}(ctx)")
+        self.emit(depth + 1, f"{target} = {missing}")
         self.emit(depth, "else:")
         self.emit(depth + 1, f"for {item}, {item_names} in {target}:")
         test = f"not {item_names}.isdisjoint({names})"

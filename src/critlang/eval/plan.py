@@ -381,7 +381,7 @@ class Planner:
             if value is None:
                 return self._record(
                     ctx,
-                    unknown(f"{name} is not in the record"),
+                    unknown(not_in_record(name)),
                     polarity,
                     f"{name}: not in the record",
                 )
@@ -732,7 +732,7 @@ class Planner:
         def fact(ctx: Context) -> RValue | Unknown:
             value = ctx.facts.get(name)
             if value is None:
-                return Unknown(f"{name} is not in the record")
+                return Unknown(not_in_record(name))
             kind = node.type.kind
             if kind == "quantity":
                 if isinstance(value, tuple):
@@ -1007,7 +1007,7 @@ class Planner:
                     searched += len(events)
                     scan(events, candidates)
             if missing and not searched:
-                return Unknown(f"the record has no {' or '.join(missing)} section")
+                return Unknown(no_section(missing))
             if window is None:
                 if not candidates:
                     return candidates
@@ -1177,6 +1177,16 @@ def _inside_or_after(day: datetime.date, bounds: Bounds) -> bool:
     """True when ``day`` is not before the window's start (an open start never is)."""
     low, _, strict = bounds
     return low is None or (day > low if strict else day >= low)
+
+
+def not_in_record(name: str) -> str:
+    """Why a fact is UNKNOWN when the record does not give it."""
+    return f"{name} is not in the record"
+
+
+def no_section(sections: Sequence[str]) -> str:
+    """Why an occurrence is UNKNOWN when the record lacks the sections it would be in."""
+    return f"the record has no {' or '.join(sections)} section"
 
 
 def _sections(query: ir.OccurrenceQuery) -> tuple[bool, bool]:
