@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -23,6 +23,9 @@ from critlang.semantics.dictionary import Dictionary, standard, variables_from
 from critlang.source import Source
 from critlang.syntax import ast
 from critlang.syntax.parser import parse_expression, parse_program, read_file
+
+if TYPE_CHECKING:
+    from critlang.screen import ScreenResult
 
 _OUTCOMES = {Truth.TRUE: Outcome.MET, Truth.FALSE: Outcome.NOT_MET, Truth.UNKNOWN: Outcome.UNKNOWN}
 _FAST_OUTCOMES = {True: Outcome.MET, False: Outcome.NOT_MET}
@@ -155,16 +158,16 @@ class Trial:
         """
         patient = record if record.__class__ is Record else as_record(record)
         if as_of is None and anchors is None:
-            context = Context(patient, self.dictionary, patient.anchors, evidence)
+            day_anchors = patient.anchors
             as_of_text = None
         else:
-            context = Context(patient, self.dictionary, _anchors(patient, as_of, anchors), evidence)
+            day_anchors = _anchors(patient, as_of, anchors)
             as_of_text = as_of if as_of is None or isinstance(as_of, str) else as_of.isoformat()
         compiled = self._compiled
         if compiled is False:
             compiled = self._compiled = compile_criteria(self._planner, self.criteria)
         if not evidence and compiled is not None:
-            verdict, truths = compiled(context)  # type: ignore[operator]
+            verdict, truths = compiled(patient, self.dictionary, day_anchors)  # type: ignore[operator]
             # Positional: this runs once per record screened.
             return Result(
                 self._id,
@@ -174,6 +177,7 @@ class Trial:
                 lambda: self._criterion_results(truths),
                 patient.problems,
             )
+        context = Context(patient, self.dictionary, day_anchors, evidence)
         criteria = self._closures(context)
         return Result(
             trial=self._id,
@@ -182,6 +186,34 @@ class Trial:
             verdict=verdict_of(criteria),
             criteria=criteria,
             record_problems=patient.problems,
+        )
+
+    def screen(
+        self,
+        source: Any,
+        as_of: datetime.date | str | None = None,
+        anchors: Mapping[str, datetime.date | str] | None = None,
+        *,
+        jobs: int = 1,
+        progress: Callable[[int], None] | None = None,
+        relax: Mapping[str, str] | None = None,
+        drop: Sequence[str] = (),
+        format: str | None = None,
+    ) -> ScreenResult:
+        """Screen a cohort (a path, a ``PatientSource`` or records): one row per patient, the
+        funnel, counts, near misses and what-ifs. See :func:`critlang.screen.screen`."""
+        from critlang.screen import screen
+
+        return screen(
+            self,
+            source,
+            as_of,
+            anchors,
+            jobs=jobs,
+            progress=progress,
+            relax=relax,
+            drop=drop,
+            format=format,
         )
 
     def _criterion_results(self, truths: tuple[Fast | None, ...]) -> tuple[CriterionResult, ...]:

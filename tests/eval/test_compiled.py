@@ -25,6 +25,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # The only names the generated source may use besides its own made-up locals and constants.
 _ALLOWED = {
     "ctx",
+    "record",
+    "dictionary",
+    "_context",
+    "_facts",
+    "_conditions",
     "evaluate",
     "verdict",
     "tuple",
@@ -48,6 +53,7 @@ _ALLOWED = {
     "facts",
     "conditions",
     "events",
+    "_events",
     "__class__",
     "_UNSET",
     "_Quantity",

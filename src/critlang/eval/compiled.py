@@ -17,19 +17,25 @@ its reasons (never empty).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from critlang.data.record import Record
 from critlang.errors import UnitError
 from critlang.eval.functions import Quantity
 from critlang.eval.plan import (
+    _UNSET,
     Condition,
     Context,
     Observed,
     Planner,
     Unknown,
     active_or_ever,
+    context_with,
+    index_facts,
+    index_occurrences,
     no_section,
     not_in_record,
     single_section,
@@ -37,13 +43,15 @@ from critlang.eval.plan import (
 from critlang.eval.result import Verdict
 from critlang.eval.truth import Truth
 from critlang.semantics import ir
+from critlang.semantics.dictionary import Dictionary
 from critlang.units import Unit, conversion
 
 # The truth of one criterion: True, False, or the reasons it is UNKNOWN.
 Fast = bool | tuple[str, ...]
-Compiled = Callable[[Context], tuple[Verdict, tuple[Fast | None, ...]]]
+Compiled = Callable[
+    [Record, Dictionary, Mapping[str, datetime.date]], tuple[Verdict, tuple[Fast | None, ...]]
+]
 
-_UNSET = object()
 _MAX_DEPTH = 60  # deeper conditions stay with the closures (Python limits indentation to 100)
 _INLINE_SELECTORS = frozenset({"latest", "earliest", "min", "max"})
 _COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "==", "!=": "!="}
@@ -101,6 +109,12 @@ class _Emitter:
         self.planner = planner
         self.namespace: dict[str, Any] = {
             "_UNSET": _UNSET,
+            "_context": context_with,
+            "_facts": index_facts,
+            "_conditions": lambda record, dictionary: index_occurrences(
+                record.conditions, dictionary
+            ),
+            "_events": lambda record, dictionary: index_occurrences(record.events, dictionary),
             "_Quantity": Quantity,
             "_Unknown": Unknown,
             "_Fraction": Fraction,
@@ -122,6 +136,22 @@ class _Emitter:
     def temp(self) -> str:
         self.temps += 1
         return f"t{self.temps}"
+
+    def need_context(self, depth: int) -> None:
+        """Make the record's :class:`Context` (for a planner closure) if it is not made yet."""
+        self.emit(depth, "if ctx is None:")
+        self.emit(
+            depth + 1, "ctx = _context(record, dictionary, anchors, facts, conditions, events)"
+        )
+
+    def need(self, section: str, depth: int) -> None:
+        """Index the record's ``facts``, ``conditions`` or ``events`` if not done yet (taken from
+        the context when there is one, so that nothing is indexed twice)."""
+        self.emit(depth, f"if {section} is _UNSET:")
+        self.emit(
+            depth + 1,
+            f"{section} = _{section}(record, dictionary) if ctx is None else ctx.{section}",
+        )
 
     def emit(self, depth: int, line: str) -> None:
         if depth > _MAX_DEPTH:
@@ -153,6 +183,7 @@ class _Emitter:
             self.occurs_in(node, target, depth)
         elif isinstance(node, ir.Occurs):
             find = self.constant(self.planner.occurrences(node.query))
+            self.need_context(depth)
             self.emit(depth, f"{target} = {find}(ctx)")
             self.emit(depth, f"if {target}.__class__ is list:")
             self.emit(depth + 1, f"{target} = len({target}) > 0")
@@ -162,13 +193,16 @@ class _Emitter:
             name = self.constant(node.variable.name)
             slow = self.constant(adapt(self.planner.condition(node, polarity)))
             missing = self.constant((not_in_record(node.variable.name),))
-            self.emit(depth, f"{target} = ctx.facts.get({name})")
+            self.need("facts", depth)
+            self.emit(depth, f"{target} = facts.get({name})")
             self.emit(depth, f"if {target} is None:")
             self.emit(depth + 1, f"{target} = {missing}")
             self.emit(depth, f"elif {target}.__class__ is not bool:")
+            self.need_context(depth + 1)
             self.emit(depth + 1, f"{target} = {slow}(ctx)")
         else:
             leaf = self.constant(adapt(self.planner.condition(node, polarity)))
+            self.need_context(depth)
             self.emit(depth, f"{target} = {leaf}(ctx)")
 
     def inline_leaf(self, node: ir.Condition, target: str, depth: int) -> bool:
@@ -183,13 +217,15 @@ class _Emitter:
         """Named conditions (or events) without a window: any active one (any one) decides."""
         query = node.query
         section = single_section(query)
+        assert section is not None
         names = self.constant(frozenset(variable.name for variable in query.variables))
         excluded = self.constant(frozenset(variable.name for variable in query.excluded))
         item, item_names = self.temp(), self.temp()
         missing = self.constant(
             (no_section(["conditions" if section == "conditions" else "events/treatments"]),)
         )
-        self.emit(depth, f"{target} = ctx.{section}")
+        self.need(section, depth)
+        self.emit(depth, f"{target} = {section}")
         self.emit(depth, f"if {target} is None:")
         self.emit(depth + 1, f"{target} = {missing}")
         self.emit(depth, "else:")
@@ -197,7 +233,7 @@ class _Emitter:
         test = f"not {item_names}.isdisjoint({names})"
         if query.excluded:
             test += f" and {item_names}.isdisjoint({excluded})"
-        self.emit(depth + 2, f"if {test} and _active({item}, ctx.anchors.get(_SCREENING)):")
+        self.emit(depth + 2, f"if {test} and _active({item}, anchors.get(_SCREENING)):")
         self.emit(depth + 3, f"{target} = True")
         self.emit(depth + 3, "break")
         self.emit(depth + 1, "else:")
@@ -300,6 +336,7 @@ class _Emitter:
         self.emit(depth, f"if {value}.__class__ is _Quantity:")
         self.emit(depth + 1, f"{reference} = {value}.source.{side}")
         self.emit(depth + 1, f"if {reference} is None:")
+        self.need_context(depth + 2)
         self.emit(depth + 2, f"{target} = {slow}(ctx)")
         self.emit(depth + 1, "else:")
         self.emit(depth + 2, f"{number} = {value}.value")
@@ -349,6 +386,7 @@ class _Emitter:
             self.emit(depth + 1, f"if {factor} is _UNSET:")
             self.emit(depth + 2, f"{factor} = {scale}({code}, {value}.unit)")
         self.emit(depth + 1, f"if {' or '.join(f'{f} is None' for f in factors)}:")
+        self.need_context(depth + 2)
         self.emit(depth + 2, f"{target} = {slow}(ctx)")
         self.emit(depth + 1, "else:")
         self.emit(depth + 2, f"{number} = {value}.value")
@@ -373,6 +411,7 @@ class _Emitter:
         self.emit(depth, f"elif {value}.__class__ is _Unknown:")
         self.emit(depth + 1, f"{target} = {value}.reasons or _NO_REASON")
         self.emit(depth, "else:")
+        self.need_context(depth + 1)
         self.emit(depth + 1, f"{target} = {slow}(ctx)")
 
     def value(self, node: ir.Value, depth: int) -> str | None:
@@ -385,6 +424,7 @@ class _Emitter:
         if isinstance(node, ir.FactValue | ir.Age):
             value = self.temp()
             fetch = self.constant(self.planner.value(node))
+            self.need_context(depth)
             self.emit(depth, f"{value} = {fetch}(ctx)")
             return value
         return None
@@ -397,6 +437,7 @@ class _Emitter:
             name = self.selections[key] = f"s{len(self.selections)}"
         fetch = self.constant(self.planner.lab_value(node))
         self.emit(depth, f"if {name} is _UNSET:")
+        self.need_context(depth + 1)
         self.emit(depth + 1, f"{name} = {fetch}(ctx)")
         return name
 
@@ -445,9 +486,9 @@ def generate(
     undetermined = emitter.constant(Verdict.UNDETERMINED)
     eligible = emitter.constant(Verdict.ELIGIBLE)
     slots = list(emitter.selections.values())
-    lines = ["def evaluate(ctx):"]
-    if slots:
-        lines.append("    " + " = ".join(slots) + " = _UNSET")
+    lines = ["def evaluate(record, dictionary, anchors):"]
+    lines.append("    ctx = None")
+    lines.append("    " + " = ".join(["facts", "conditions", "events", *slots]) + " = _UNSET")
     lines += emitter.lines
     lines.append(f"    if {' or '.join(failing) or 'False'}:")
     lines.append(f"        verdict = {ineligible}")

@@ -48,6 +48,7 @@ from critlang.wording import UNIT_WORDS, number_text
 _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
 _DAYS = parse_unit("d")
 _UNINDEXED = object()
+_UNSET = object()  # a section compiled code has not indexed yet
 _DAY_ZERO = datetime.date.min
 
 
@@ -100,35 +101,43 @@ class RecordIndex:
     def facts(self) -> dict[str, Any]:
         facts = self._facts
         if facts is None:
-            record = self.record
-            facts = self._facts = {}
-            # The record's top-level sex is the `sex` fact (SPEC §6 puts it beside birth_date).
-            if record.sex is not None:
-                facts["sex"] = record.sex.casefold()
-            fact_name = self.dictionary.fact_name
-            for key, value in record.facts.items():
-                facts[fact_name(key)] = value
+            facts = self._facts = index_facts(self.record, self.dictionary)
         return facts
 
     @property
     def events(self) -> list[tuple[Occurrence, frozenset[str]]] | None:
         if self._events is _UNINDEXED:
-            self._events = self._occurrences(self.record.events)
+            self._events = index_occurrences(self.record.events, self.dictionary)
         return self._events  # type: ignore[no-any-return]
 
     @property
     def conditions(self) -> list[tuple[Occurrence, frozenset[str]]] | None:
         if self._conditions is _UNINDEXED:
-            self._conditions = self._occurrences(self.record.conditions)
+            self._conditions = index_occurrences(self.record.conditions, self.dictionary)
         return self._conditions  # type: ignore[no-any-return]
 
-    def _occurrences(
-        self, items: tuple[Occurrence, ...] | None
-    ) -> list[tuple[Occurrence, frozenset[str]]] | None:
-        if items is None:
-            return None
-        entry_set = self.dictionary.entry_set
-        return [(item, entry_set(item.name, item.code)) for item in items]
+
+def index_facts(record: Record, dictionary: Dictionary) -> dict[str, Any]:
+    """The record's facts by variable name (a fact given by an alias is the variable's)."""
+    facts: dict[str, Any] = {}
+    # The record's top-level sex is the `sex` fact (SPEC §6 puts it beside birth_date).
+    if record.sex is not None:
+        facts["sex"] = record.sex.casefold()
+    fact_name = dictionary.fact_name
+    for key, value in record.facts.items():
+        facts[fact_name(key)] = value
+    return facts
+
+
+def index_occurrences(
+    items: tuple[Occurrence, ...] | None, dictionary: Dictionary
+) -> list[tuple[Occurrence, frozenset[str]]] | None:
+    """Each occurrence with the names of the variables it stands for; ``None`` for a section
+    the record does not have."""
+    if items is None:
+        return None
+    entry_set = dictionary.entry_set
+    return [(item, entry_set(item.name, item.code)) for item in items]
 
 
 class Context(RecordIndex):
@@ -150,6 +159,26 @@ class Context(RecordIndex):
         self.anchors = anchors
         self.explain = explain
         self.evidence: list[Evidence] = []
+
+
+def context_with(
+    record: Record,
+    dictionary: Dictionary,
+    anchors: Mapping[str, datetime.date],
+    facts: object,
+    conditions: object,
+    events: object,
+) -> Context:
+    """A context (without evidence) that takes over the sections already indexed (``_UNSET``
+    for those that are not): compiled code makes one only when a planner closure needs it."""
+    ctx = Context(record, dictionary, anchors, False)
+    if facts is not _UNSET:
+        ctx._facts = facts  # type: ignore[assignment]
+    if conditions is not _UNSET:
+        ctx._conditions = conditions
+    if events is not _UNSET:
+        ctx._events = events
+    return ctx
 
 
 Condition = Callable[[Context], Judgement]
