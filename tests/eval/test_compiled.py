@@ -8,6 +8,7 @@ import json
 import keyword
 import re
 import tokenize
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,36 @@ def test_compiled_and_closures_agree(
     )
     facts = {} if ecog is None else {"ECOG": ecog}
     assert_same(checked, record(labs=entries, facts=facts, sex="female"))
+
+
+def test_a_unit_no_one_can_read_is_unknown_with_its_reason() -> None:
+    # Records built in Python (or by a reader) are not checked like JSON ones: never a crash.
+    from critlang.data.record import LabResult, Record
+
+    checked = trial("inclusion\n  I1: ANC >= 1.5 x10^9/L\nexclusion\n")
+    result = LabResult(
+        name="ANC",
+        code=None,
+        value=Fraction(2),
+        unit="furlongs/fortnight!",
+        date=None,
+        low=None,
+        high=None,
+        source="labs[0]",
+    )
+    patient = Record(
+        id="P",
+        birth_date=None,
+        sex=None,
+        age=None,
+        anchors={},
+        facts={},
+        labs=(result,),
+        events=None,
+        conditions=None,
+    )
+    for evidence in (True, False):
+        outcome = checked.evaluate(patient, evidence=evidence).criteria[0]
+        assert outcome.outcome is Outcome.UNKNOWN
+        assert "furlongs/fortnight!" in outcome.reasons[0]
+    assert_same(checked, patient)

@@ -1113,15 +1113,23 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
     high = None if high_bound is None else (high_bound.numerator, high_bound.denominator)
     plain = checked
     target_code = target.code if target is not None else None
-    units: dict[str, Unit | None] = {}  # the result's unit code -> its unit; None: unreadable
+    units: dict[
+        str, Unit | str | None
+    ] = {}  # unit code -> its unit, None (other kind) or why not read
 
-    def unit_of(code: str) -> Unit | None:
+    def unit_of(code: str) -> Unit | str | None:
+        """The result's unit; ``None`` when it is of another kind, or why it cannot be read (a
+        record built in Python, not read by :func:`read_record`, may carry any text)."""
         unit = units.get(code, _UNINDEXED)
         if unit is _UNINDEXED:
             assert target is not None
-            unit = parse_unit(target.code if code in accepts else code)
-            if unit.dimension != target.dimension and molar_mass is None:
-                unit = None
+            try:
+                unit = parse_unit(target.code if code in accepts else code)
+            except UnitError as error:
+                unit = error.reason
+            else:
+                if unit.dimension != target.dimension and molar_mass is None:
+                    unit = None
             if len(units) < 1000:
                 units[code] = unit
         return unit  # type: ignore[return-value]
@@ -1147,6 +1155,8 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
             return Unknown(
                 f"{name} result in {result.unit} ({result.source}) cannot be read as {target.code}"
             )
+        if isinstance(unit, str):
+            return Unknown(f"{name} result unit {result.unit!r} ({result.source}): {unit}")
         quantity = Quantity(value, unit, source=result)
         if plain and unit.code == target_code:
             # In the variable's own unit: the plausible range compared as integers.
