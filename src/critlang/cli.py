@@ -133,6 +133,82 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _screen(args: argparse.Namespace) -> int:
+    import datetime
+    import os
+
+    from critlang.data import DataFormatError
+    from critlang.errors import DiagnosticError
+    from critlang.screen import ProgressLine, WhatIfError, screen
+    from critlang.trial import load
+
+    relax: dict[str, str] = {}
+    for value in args.relax or ():
+        identifier, equals, expression = value.partition("=")
+        if not equals or not identifier.strip() or not expression.strip():
+            raise _UsageError(
+                f"--relax {value!r}: write ID=EXPRESSION, e.g. 'I10.1=ANC >= 1.0 x10^9/L'"
+            )
+        relax[identifier.strip()] = expression.strip()
+    for name, value in [
+        ("--as-of", args.as_of),
+        *(("--anchor", day) for day in _anchor_options(args.anchor).values()),
+    ]:
+        try:
+            if value is not None:
+                datetime.date.fromisoformat(value)
+        except ValueError:
+            raise _UsageError(f"{name} {value!r} is not a date (write YYYY-MM-DD)") from None
+    if args.jobs < 1:
+        raise _UsageError("--jobs must be at least 1")
+    if args.out is not None and Path(args.out).suffix.casefold() not in (
+        ".csv",
+        ".jsonl",
+        ".ndjson",
+    ):
+        raise _UsageError(f"--out {args.out}: write rows to a .csv or a .jsonl file")
+    criteria = Path(args.criteria)
+    if not criteria.is_file():
+        raise _UsageError(f"{criteria}: no such file")
+    try:
+        trial = load(criteria)
+    except DiagnosticError as error:
+        print(error, file=sys.stderr)
+        return 1
+    show = not args.no_progress and sys.stderr.isatty() and not os.environ.get("CI")
+    progress = ProgressLine(sys.stderr) if show else None
+    try:
+        result = screen(
+            trial,
+            args.data,
+            args.as_of,
+            _anchor_options(args.anchor) or None,
+            jobs=args.jobs,
+            progress=progress,
+            relax=relax,
+            drop=args.drop or (),
+            format=args.format,
+        )
+    except (DataFormatError, WhatIfError) as error:
+        raise _UsageError(str(error)) from None
+    except DiagnosticError as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        if progress is not None:
+            progress.close()
+    print(result.summary())
+    if args.out is not None:
+        result.write(args.out)
+        print(f"\nrows: {args.out}")
+    if args.report is not None:
+        from critlang.report import write_report
+
+        write_report(result, args.report)
+        print(f"report: {args.report}")
+    return 0
+
+
 def _anchor_options(values: Sequence[str] | None) -> dict[str, str]:
     anchors: dict[str, str] = {}
     for value in values or ():
@@ -243,6 +319,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.set_defaults(handler=_eval)
+
+    screen = commands.add_parser(
+        "screen", help="screen a cohort: a row per patient, the funnel, near misses, a report"
+    )
+    screen.add_argument("criteria", metavar="CRITERIA", help="the criteria file (.crit)")
+    screen.add_argument(
+        "data",
+        metavar="DATA",
+        help="the patients: a JSON, JSONL or CSV file, a folder of JSON files, FHIR or OMOP",
+    )
+    screen.add_argument(
+        "--format",
+        choices=("native", "jsonl", "csv", "fhir", "omop"),
+        help="the data's format (default: told from the name and content)",
+    )
+    screen.add_argument(
+        "--as-of", metavar="DATE", help="the screening date for records without one (YYYY-MM-DD)"
+    )
+    screen.add_argument(
+        "--anchor",
+        action="append",
+        metavar="NAME=DATE",
+        help="an anchor date for records without one, e.g. treatment=2025-06-20 (repeatable)",
+    )
+    screen.add_argument("--out", metavar="FILE", help="write the rows to FILE (.csv or .jsonl)")
+    screen.add_argument("--report", metavar="FILE", help="write an HTML report to FILE")
+    screen.add_argument(
+        "--relax",
+        action="append",
+        metavar="ID=EXPR",
+        help="what if criterion ID were EXPR, e.g. 'I10.1=ANC >= 1.0 x10^9/L' (repeatable)",
+    )
+    screen.add_argument(
+        "--drop", action="append", metavar="ID", help="what if criterion ID were left out"
+    )
+    screen.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="evaluate in N processes (default 1)"
+    )
+    screen.add_argument(
+        "--no-progress", action="store_true", help="no progress line on standard error"
+    )
+    screen.set_defaults(handler=_screen)
 
     test = commands.add_parser("test", help="run the test cases written next to the criteria")
     test.add_argument(

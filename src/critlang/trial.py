@@ -31,6 +31,13 @@ _OUTCOMES = {Truth.TRUE: Outcome.MET, Truth.FALSE: Outcome.NOT_MET, Truth.UNKNOW
 _FAST_OUTCOMES = {True: Outcome.MET, False: Outcome.NOT_MET}
 
 
+def _outcome_of(truth: Fast | None) -> Outcome:
+    """A compiled truth's outcome: True, False, reasons (UNKNOWN) or None (a review item)."""
+    if truth is None:
+        return Outcome.REVIEW
+    return Outcome.UNKNOWN if truth.__class__ is tuple else _FAST_OUTCOMES[truth]  # type: ignore[index]
+
+
 @attrs.frozen(kw_only=True)
 class _Loaded:
     program: ast.Program
@@ -176,6 +183,7 @@ class Trial:
                 verdict,
                 lambda: self._criterion_results(truths),
                 patient.problems,
+                lambda: tuple(map(_outcome_of, truths)),
             )
         context = Context(patient, self.dictionary, day_anchors, evidence)
         criteria = self._closures(context)

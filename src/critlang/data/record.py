@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -282,7 +282,75 @@ def _occurrence(raw: object, where: str, reader: _Reader) -> Occurrence | None:
     )
 
 
+# Numbers repeat across a cohort's records (reference limits, rounded results): each is made a
+# Fraction once. Decimal(1.0) and 1 share an entry, which is right: they are the same number.
+_EXACT: dict[int | Decimal, Fraction] = {}
+# Lower-case words that Decimal reads as numbers: never a qualitative result.
+_NUMBER_WORDS = frozenset({"nan", "snan", "inf", "infinity"})
+
+
+def _exact(value: int | Decimal) -> Fraction:
+    found = _EXACT.get(value)
+    if found is None:
+        found = Fraction(value)
+        if len(_EXACT) < 65536:
+            _EXACT[value] = found
+    return found
+
+
+def _plain_number(value: object) -> TypeGuard[int | Decimal]:
+    kind = type(value)
+    return kind is int or (kind is Decimal and value.is_finite())  # type: ignore[attr-defined]
+
+
+def _plain_text(value: object) -> bool:
+    """None, or text with no space around it (what the general path keeps as it is)."""
+    return value is None or (type(value) is str and value != "" and value.strip() == value)
+
+
+def _plain_lab(entry: dict[str, Any], where: str) -> LabResult | None:
+    """The common well-formed lab entry, read without the general path's checks (screening reads
+    tens of them per record); None when anything is unusual, for :func:`_lab` to read and report.
+    It gives exactly what the general path gives for the entries it accepts."""
+    name, code, value = entry.get("name"), entry.get("code"), entry.get("value")
+    if (name is None and code is None) or not (_plain_text(name) and _plain_text(code)):
+        return None
+    if _plain_number(value):
+        exact: Fraction | str = _exact(value)
+    elif type(value) is str and value.isalpha() and value.islower() and value not in _NUMBER_WORDS:
+        exact = value
+    else:
+        return None
+    unit, day, low, high = entry.get("unit"), entry.get("date"), entry.get("low"), entry.get("high")
+    if (
+        (unit is not None and (type(unit) is not str or unit.strip() != unit or not unit))
+        or (day is not None and (type(day) is not str or len(day) != 10))
+        or (low is not None and not _plain_number(low))
+        or (high is not None and not _plain_number(high))
+    ):
+        return None
+    try:
+        unit_code = None if unit is None else parse_unit(unit).code
+        date = None if day is None else datetime.date.fromisoformat(day)
+    except (UnitError, ValueError):
+        return None
+    return LabResult(
+        name=name,
+        code=code,
+        value=exact,
+        unit=unit_code,
+        date=date,
+        low=None if low is None else _exact(low),
+        high=None if high is None else _exact(high),
+        source=where,
+    )
+
+
 def _lab(raw_entry: object, where: str, reader: _Reader) -> LabResult | None:
+    if type(raw_entry) is dict:
+        plain = _plain_lab(raw_entry, where)
+        if plain is not None:
+            return plain
     identity = _identity(raw_entry, where, reader)
     if identity is None:
         return None

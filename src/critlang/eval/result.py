@@ -85,8 +85,9 @@ class CriterionResult:
 class Result:
     """The evaluation of one patient against one trial (read-only).
 
-    ``criteria`` may be given as a function that builds them: screening many records then pays
-    for the per-criterion objects only when they are read; ``outcomes`` needs none of them.
+    ``criteria`` (and ``outcomes``) may be given as functions that build them: screening many
+    records then pays for the per-criterion objects only when they are read, and reading
+    ``outcomes`` needs none of them.
     """
 
     __slots__ = ("_criteria", "_outcomes", "as_of", "record", "record_problems", "trial", "verdict")
@@ -99,7 +100,7 @@ class Result:
         verdict: Verdict,
         criteria: tuple[CriterionResult, ...] | Callable[[], tuple[CriterionResult, ...]],
         record_problems: tuple[str, ...] = (),
-        outcomes: tuple[Outcome, ...] | None = None,
+        outcomes: tuple[Outcome, ...] | Callable[[], tuple[Outcome, ...]] | None = None,
     ) -> None:
         self.trial = trial
         self.record = record
@@ -119,9 +120,12 @@ class Result:
     @property
     def outcomes(self) -> tuple[Outcome, ...]:
         """Each criterion's outcome, in file order."""
-        if self._outcomes is None:
-            self._outcomes = tuple(item.outcome for item in self.criteria)
-        return self._outcomes
+        outcomes = self._outcomes
+        if outcomes is None:
+            outcomes = self._outcomes = tuple(item.outcome for item in self.criteria)
+        elif callable(outcomes):
+            outcomes = self._outcomes = outcomes()
+        return outcomes
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Result):

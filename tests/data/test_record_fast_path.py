@@ -1,0 +1,46 @@
+"""The fast path for common lab results in ``data/record.py`` reads exactly what the general path
+reads, and leaves every unusual entry (and its problems) to it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import critlang.data.record as record_module
+from critlang.data.record import read_record
+from critlang.errors import RecordError
+
+_FIELDS: dict[str, list[Any]] = {
+    "name": ["ANC", " ANC", "", None, 3, "alt"],
+    "code": [None, "LOINC:751-8", " LOINC:1", ""],
+    "value": [1, 0, -3, True, None, "1.8", " 2", "negative", "Negative", "nan", "inf", "",
+              Decimal("1.5"), Decimal("NaN"), Decimal("Infinity"), 1.5, [], "a1", "positive "],
+    "unit": [None, "10*9/L", " 10*9/L", "", "bananas", "g/dL", 5, "x10^9/L", "/uL"],
+    "date": [None, "2025-01-01", "2025-13-01", "2025-01-01T10:00:00Z", "", 20250101, "2025-W01-1"],
+    "low": [None, 1, Decimal("0.5"), "x", True],
+    "high": [None, 40, Decimal("1.2"), "40", Decimal("NaN")],
+}  # fmt: skip
+_LAB = st.fixed_dictionaries(
+    {}, optional={key: st.sampled_from(values) for key, values in _FIELDS.items()}
+)
+
+
+def _read(data: dict[str, Any]) -> tuple[object, str | None]:
+    try:
+        return read_record(data), None
+    except RecordError as error:
+        return None, str(error)
+
+
+@given(st.lists(_LAB, max_size=4))
+def test_fast_path_reads_what_the_general_path_reads(labs: list[dict[str, Any]]) -> None:
+    data = {"id": "P", "labs": labs}
+    fast = _read(data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(record_module, "_plain_lab", lambda entry, where: None)
+        general = _read(data)
+    assert fast == general
