@@ -34,8 +34,9 @@ from critlang.eval.plan import (
     Unknown,
     active_or_ever,
     context_with,
+    index_conditions,
+    index_events,
     index_facts,
-    index_occurrences,
     no_section,
     not_in_record,
     single_section,
@@ -111,10 +112,8 @@ class _Emitter:
             "_UNSET": _UNSET,
             "_context": context_with,
             "_facts": index_facts,
-            "_conditions": lambda record, dictionary: index_occurrences(
-                record.conditions, dictionary
-            ),
-            "_events": lambda record, dictionary: index_occurrences(record.events, dictionary),
+            "_conditions": index_conditions,
+            "_events": index_events,
             "_Quantity": Quantity,
             "_Unknown": Unknown,
             "_Fraction": Fraction,

@@ -123,15 +123,28 @@ def index_facts(record: Record, dictionary: Dictionary) -> dict[str, Any]:
     # The record's top-level sex is the `sex` fact (SPEC §6 puts it beside birth_date).
     if record.sex is not None:
         facts["sex"] = record.sex.casefold()
-    fact_name = dictionary.fact_name
+    known = dictionary.fact_names  # the cache behind fact_name, read first: this runs per record
     for key, value in record.facts.items():
-        facts[fact_name(key)] = value
+        facts[known.get(key) or dictionary.fact_name(key)] = value
     return facts
+
+
+def index_conditions(record: Record, dictionary: Dictionary) -> IndexedOccurrences | None:
+    """The record's conditions section, indexed (``None``: the record has none)."""
+    return index_occurrences(record.conditions, dictionary)
+
+
+def index_events(record: Record, dictionary: Dictionary) -> IndexedOccurrences | None:
+    """The record's events section, indexed (``None``: the record has none)."""
+    return index_occurrences(record.events, dictionary)
+
+
+IndexedOccurrences = list[tuple[Occurrence, frozenset[str]]]
 
 
 def index_occurrences(
     items: tuple[Occurrence, ...] | None, dictionary: Dictionary
-) -> list[tuple[Occurrence, frozenset[str]]] | None:
+) -> IndexedOccurrences | None:
     """Each occurrence with the names of the variables it stands for; ``None`` for a section
     the record does not have."""
     if items is None:

@@ -159,6 +159,11 @@ class Dictionary:
                 self._entries[key] = found
         return found
 
+    @property
+    def fact_names(self) -> dict[str, str]:
+        """The facts' keys resolved so far (see :meth:`fact_name`)."""
+        return self._fact_names
+
     def fact_name(self, key: str) -> str:
         """The variable a record's fact is about (by name or alias), or the key in lower case."""
         found = self._fact_names.get(key)
