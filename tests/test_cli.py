@@ -115,3 +115,23 @@ def test_check_a_folder_without_criteria(
 def test_units_convert_bad_value(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["units", "convert", "abc", "mg/dL", "g/L"]) == 1
     assert "'abc' is not a number" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_is_not_a_traceback() -> None:
+    # `critlang screen ... | head`: the reader goes away before the writer is done. Run in a
+    # process of its own so that stdout is a real file the command can redirect.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, critlang.cli as cli\n"
+        "def closed(args):\n"
+        "    raise BrokenPipeError\n"
+        "cli._check = closed\n"
+        "sys.exit(cli.main(['check', 'x.crit']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr

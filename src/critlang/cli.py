@@ -403,6 +403,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CritlangError as error:
         print(f"critlang: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`critlang screen ... | head`): stop quietly, as Unix tools do.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return result
 
 
