@@ -294,8 +294,8 @@ _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-
 def _active(
     conditions: list[dict[str, Any]] | None, concept: _Concept, screening: date | None
 ) -> Truth:
-    """The patient has the condition: its status is not inactive and it did not abate before
-    screening."""
+    """The patient has the condition at screening: its status is not inactive, it began on or
+    before screening and did not abate before it."""
     if conditions is None:
         return None
     for item in conditions:
@@ -304,6 +304,9 @@ def _active(
         status = item.get("status")
         if status is not None and status.casefold() in _INACTIVE:
             continue
+        start = _day(item.get("onset") or item.get("start"))
+        if start is not None and screening is not None and start > screening:
+            continue  # not yet begun at screening
         end = _day(item.get("abatement") or item.get("end"))
         if end is None or screening is None or end >= screening:
             return True

@@ -371,3 +371,10 @@ def test_formula_appears_in_the_explanation() -> None:
     result = example.evaluate(record(facts={"weight": "80 kg", "height": "180 cm"}))
     explanation = result.criterion("I1").explain()
     assert "BMI = weight / height^2" in explanation
+
+
+def test_a_bare_condition_that_begins_after_screening_is_not_active_at_screening() -> None:
+    later = [{"code": "ICD10:C34.1", "onset": "2025-07-01", "status": "active"}]
+    earlier = [{"code": "ICD10:C34.1", "onset": "2025-05-01", "status": "active"}]
+    assert outcome("lung_cancer", conditions=later) is Outcome.NOT_MET
+    assert outcome("lung_cancer", conditions=earlier) is Outcome.MET

@@ -1259,13 +1259,17 @@ def single_section(query: ir.OccurrenceQuery) -> str | None:
 
 
 def active_or_ever(item: Occurrence, screening: datetime.date | None) -> bool:
-    """An event counts whenever it was; a condition while active: not inactive or resolved, and
-    not abated before screening."""
+    """An event counts whenever it was; a condition while active at screening: not inactive or
+    resolved, begun on or before screening and not abated before it."""
     if not item.source.startswith("conditions"):
         return True
     if item.status is not None and item.status.casefold() in _INACTIVE:
         return False
-    return item.end is None or screening is None or item.end >= screening
+    if screening is None:
+        return True
+    return (item.start is None or item.start <= screening) and (
+        item.end is None or item.end >= screening
+    )
 
 
 def _split(code: str) -> tuple[str, str]:
