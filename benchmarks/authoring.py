@@ -10,7 +10,10 @@ below so that more tools can be added the same way:
    is timed too);
 3. the same on a generated criteria file of 10,000 lines with its layout undone (the criteria of
    NCT06945523 repeated with fresh IDs and shorter protocol texts, comments included); critlang's
-   target: fmt under 2 s, safety re-parse included.
+   target: fmt under 2 s, safety re-parse included;
+4. ``critlang lint`` (every rule) of the examples (target: under 1 s in total) and of a generated
+   file of 10,000 lines that checks (``benchmarks/lint.py``'s, varied criteria; target: under
+   5 s), against parsing the same text. ``benchmarks/lint.py`` also times each rule alone.
 
 Ratios are the tool's time over the parse time of the same files in the same run. This is a
 benchmark, not a test: it never fails on timing.
@@ -35,12 +38,17 @@ from pathlib import Path
 import critlang
 from critlang.fmt import format_source
 from critlang.fmt.files import format_checked
+from critlang.lint.config import Selection
+from critlang.lint.engine import lint_text
 from critlang.syntax.parser import parse_program
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.crit"))
 GENERATED_LINES = 10_000
 FMT_TARGET_SECONDS = 2.0
+LINT_EXAMPLES_TARGET_SECONDS = 1.0
+LINT_TARGET_SECONDS = 5.0
+EVERY_RULE = Selection(select=("ALL",))
 
 Sources = list[tuple[str, str]]  # (name, text)
 
@@ -102,6 +110,15 @@ def fmt_checked(sources: Sources) -> object:
     return [format_checked(text, name) for name, text in sources]
 
 
+def lint(sources: Sources) -> object:
+    return [lint_text(text, name, selection=EVERY_RULE) for name, text in sources]
+
+
+def lint_rows(label: str, sources: Sources, repeats: int, target: float | None) -> list[Row]:
+    parsed, linted = best_times([parse, lint], sources, repeats)
+    return [Row(f"parse {label}", parsed), Row(f"lint {label}", linted, parsed, target)]
+
+
 def best_times(measurements: list[Measurement], sources: Sources, repeats: int) -> list[float]:
     """The best time of each measurement over ``repeats`` rounds; each round runs them all in
     turn, so that a slow moment of a shared machine does not fall on one measurement only."""
@@ -149,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     parse_program("inclusion\n  I1: a\n")  # builds (or loads) the parser outside the timings
     examples = example_sources()
     generated = generated_source()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from lint import generated as generated_for_lint  # benchmarks/lint.py
+
+    lint_source = generated_for_lint(GENERATED_LINES)
     print(
         f"Python {platform.python_version()} on {platform.platform()}; critlang {critlang.__version__}"
     )
@@ -162,6 +183,15 @@ def main(argv: list[str] | None = None) -> int:
             None,
         ),
         *fmt_rows(generated[0][0], generated, repeats, FMT_TARGET_SECONDS),
+        *lint_rows(
+            f"examples ({len(examples)} files)", examples, repeats * 5, LINT_EXAMPLES_TARGET_SECONDS
+        ),
+        *lint_rows(
+            f"generated for lint, {lint_source.count(chr(10)):,} lines",
+            [("generated.crit", lint_source)],
+            max(1, repeats // 3),
+            LINT_TARGET_SECONDS,
+        ),
     ]
     print(render(rows))
     return 0
