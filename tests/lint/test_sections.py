@@ -99,6 +99,23 @@ def test_identical_inclusions_are_asked_about_once_and_named_by_the_first() -> N
     assert "exclusion `E` excludes every patient who meets inclusion `I0`" in found[1][1]
 
 
+def test_an_exclusion_restating_an_inclusion_is_found_beside_contradicting_inclusions() -> None:
+    # I1 and I2 contradict each other (CL304); E1 still restates I2, and a never-met inclusion
+    # (CL301) does not hide that either.
+    text = (
+        "inclusion\n"
+        '  I1 "ALT 1-2.5 x ULN": ALT in 1 x ULN..2.5 x ULN\n'
+        '  I2 "ALT below ULN": ALT < 1 x ULN\n'
+        '  I3 "Never": false\n'
+        "exclusion\n"
+        '  E1 "ALT below ULN": ALT < 1 x ULN\n'
+    )
+    found = _lint(text)
+    assert sorted(code for code, _ in found) == ["CL301", "CL304", "CL305"], found
+    (message,) = (message for code, message in found if code == "CL305")
+    assert "exclusion `E1` excludes every patient who meets inclusion `I2`" in message
+
+
 def test_a_group_beyond_the_budget_is_not_known() -> None:
     (a, b, c) = _conditions(["liver_metastases implies ECOG <= 1", "ECOG = 2", "liver_metastases"])
     analysis = iv.Analysis()
@@ -185,3 +202,42 @@ def test_implying_cores_are_minimal_and_found_when_the_premises_imply(texts: lis
     )
     if implied:
         assert core is not None, texts
+
+
+AGE_BOUNDS = st.builds(
+    lambda kind, low, high: {
+        "at least": f"age >= {low} years",
+        "over": f"age > {low} years",
+        "under": f"age < {high} years",
+        "at most": f"age <= {high} years",
+        "range": f"age in {min(low, high)}..{max(low, high)} years",
+        "outside": f"age not in {min(low, high)}..{max(low, high)} years",
+        "not": f"age != {low} years",
+        "with ECOG": f"age >= {low} years and ECOG <= {high % 4}",
+        "or ECOG": f"age < {high} years or ECOG >= {low % 4}",
+    }[kind],
+    st.sampled_from(
+        ["at least", "over", "under", "at most", "range", "outside", "not", "with ECOG", "or ECOG"]
+    ),
+    st.integers(10, 30),
+    st.integers(10, 30),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(AGE_BOUNDS, min_size=2, max_size=30))
+def test_many_bounds_on_one_value_pair_as_the_analysis_says(texts: list[str]) -> None:
+    # Many distinct thresholds on one value: the sorted index of interval ends, not a scan.
+    conditions = _conditions(texts)
+    analysis = iv.Analysis()
+    found = sections.contradicting_pairs([analysis.form(c) for c in conditions])
+    for index, condition in enumerate(conditions):
+        expected = next(
+            (
+                earlier
+                for earlier in range(index)
+                if analysis.satisfiable([conditions[earlier], condition]) is False
+            ),
+            None,
+        )
+        assert found.get(index) == expected, (texts, index)

@@ -668,8 +668,10 @@ class Analysis:
         self._memo: dict[tuple[int, bool], tuple[ir.Condition, list[Term] | None]] = {}
         # One key object per value, so that terms compare keys by identity first.
         self._keys: dict[ValueKey, ValueKey] = {}
-        # Each leaf's atom, read once for both polarities.
+        # Each leaf's atom, read once for both polarities, and each atom's complement (files
+        # repeat thresholds).
         self._atoms: dict[int, tuple[ir.Condition, Atom]] = {}
+        self._complements: dict[tuple[ValueKey, Constraint], Constraint] = {}
 
     # ---- questions -----------------------------------------------------------------------------
 
@@ -840,7 +842,13 @@ class Analysis:
             )
             return self._union([then, otherwise])
         found = self._atom(node)
-        constraint = found.constraint if positive else found.key.complement(found.constraint)
+        if positive:
+            constraint = found.constraint
+        else:
+            pair = (found.key, found.constraint)
+            if pair not in self._complements:
+                self._complements[pair] = found.key.complement(found.constraint)
+            constraint = self._complements[pair]
         return [{found.key: constraint}] if constraint else []
 
     def _atom(self, node: ir.Condition) -> Atom:

@@ -1,6 +1,7 @@
-"""What the logic rules (CL3xx) share: the file's criteria and conditions, and how findings
-quote them. The reasoning itself is in :mod:`critlang.lint.intervals` and
-:mod:`critlang.lint.thresholds`."""
+"""What the logic rules (CL3xx) share: the file's analysis (:func:`file_analysis`), criteria and
+conditions, and how findings quote them. The reasoning itself is in
+:mod:`critlang.lint.intervals`, :mod:`critlang.lint.thresholds` and (for a section's criteria
+taken together) :mod:`critlang.lint.sections`."""
 
 from __future__ import annotations
 

@@ -10,14 +10,15 @@ nor to every pair:
   repeated across cohorts).
 - Two forms contradict each other exactly when every term of one clashes with every term of the
   other: constrains some value to a set disjoint from the other's. Then, in particular, their
-  first terms clash; so the candidates are found per value, from the distinct constraints that
-  first terms put on it (a value that a thousand criteria read with seven different thresholds
-  costs at most seven times seven intersections, and none when all seven share a value), and
-  only candidates are compared in full.
+  first terms clash; so candidates are looked up per value, among the distinct constraints that
+  first terms put on it (:class:`_ValueIndex`: intervals sorted by their ends, so the earliest
+  criterion whose interval lies wholly below or above another is found by bisection, not by a
+  scan), and only candidates are compared in full, earliest first, until one clashes.
 - Three or more criteria that cannot all be met, and the inclusions that force an exclusion, are
   looked for only among criteria *connected* by shared values (a contradiction needs every member
-  to constrain something another member constrains), in a running product of their normal forms
-  bounded by a work :class:`Budget`. The set named is minimal (QuickXplain: dropping any member
+  to constrain something another member constrains; a set of inclusions that forces an exclusion
+  is connected to it), in a running product of their normal forms bounded by a work
+  :class:`Budget`; each connected group is a question of its own. The set named is minimal (QuickXplain: dropping any member
   leaves a satisfiable rest, in the model). Beyond the budget, or the analysis's term cap, the
   answer is "don't know" and nothing is reported.
 
@@ -50,20 +51,26 @@ from critlang.lint.intervals import (
 )
 from critlang.semantics import ir
 
-# Work per question (a group of inclusions, an exclusion): conjunctions of two terms.
-DEFAULT_WORK = 100_000
-# Work for all the pairs of a section: pairs of terms compared.
-DEFAULT_PAIR_WORK = 2_000_000
+# Work per question (a group of inclusions, an exclusion), in conjunctions of two terms, and for
+# all the questions of one rule on one file.
+DEFAULT_WORK = 50_000
+DEFAULT_TOTAL_WORK = 500_000
+# Work for all the pairs of a section: pairs of terms or constraints compared.
+DEFAULT_PAIR_WORK = 500_000
 
 
 class Budget:
-    """Work left for one question; spending beyond it raises :class:`TooComplex`."""
+    """Work left for one question; spending beyond it (or beyond the ``total`` it is part of)
+    raises :class:`TooComplex`."""
 
-    def __init__(self, work: int) -> None:
+    def __init__(self, work: int, total: Budget | None = None) -> None:
         self.left = work
+        self.total = total
 
     def spend(self, amount: int) -> None:
         self.left -= amount
+        if self.total is not None:
+            self.total.spend(amount)
         if self.left < 0:
             raise TooComplex("over the work budget")
 
@@ -365,18 +372,24 @@ def _conflict(
 
 
 def contradicting_groups(
-    forms: Sequence[list[Term] | None], max_terms: int, *, work: int = DEFAULT_WORK
+    forms: Sequence[list[Term] | None],
+    max_terms: int,
+    *,
+    work: int = DEFAULT_WORK,
+    total: int = DEFAULT_TOTAL_WORK,
 ) -> list[list[int]]:
     """Minimal sets of three or more positions whose forms no record meets together, at most one
     per group of forms connected by shared values, each as ascending positions (the earliest
-    position of each normal form). Groups beyond the work budget are left out."""
+    position of each normal form). Groups beyond the work budget (``work`` for each, ``total``
+    for all) are left out."""
     classes = _classes(forms)
+    overall = Budget(total)
     found: list[list[int]] = []
     for component in _components(classes):
         if len(component) < 3:
             continue
         members = [classes[number].form for number in component]
-        budget = Budget(work)
+        budget = Budget(work, overall)
         try:
             if _multiply([{}], members, max_terms, budget):
                 continue
@@ -393,10 +406,16 @@ class Premises:
     for asking which of them force another condition."""
 
     def __init__(
-        self, analysis: Analysis, conditions: Sequence[ir.Condition], *, work: int = DEFAULT_WORK
+        self,
+        analysis: Analysis,
+        conditions: Sequence[ir.Condition],
+        *,
+        work: int = DEFAULT_WORK,
+        total: int = DEFAULT_TOTAL_WORK,
     ) -> None:
         self.analysis = analysis
         self.work = work
+        self._overall = Budget(total)
         self._classes = _classes([analysis.form(condition) for condition in conditions])
         self._groups = _components(self._classes)
         self._group_of: dict[ValueKey, int] = {}
@@ -412,7 +431,9 @@ class Premises:
         if group not in self._products:
             forms = [self._classes[number].form for number in self._groups[group]]
             try:
-                terms = _multiply([{}], forms, self.analysis.max_terms, Budget(self.work))
+                terms = _multiply(
+                    [{}], forms, self.analysis.max_terms, Budget(self.work, self._overall)
+                )
             except TooComplex:
                 self._products[group] = None
             else:
@@ -432,25 +453,72 @@ class Premises:
         )
         if not touched:
             return None
-        budget = Budget(self.work)
+        budget = Budget(self.work, self._overall)
         products = [self._product(group) for group in touched]
-        numbers = [number for group in touched for number in self._groups[group]]
+        # In the order they are written (class numbers follow first positions).
+        numbers = sorted(number for group in touched for number in self._groups[group])
         candidates = [self._classes[number].form for number in numbers]
         try:
-            if all(product is not None for product in products):
-                rest = _multiply(negated, [p for p in products if p is not None], max_terms, budget)
+            if any(product == [] for product in products):
+                # These inclusions contradict each other (contradicting-inclusions): look for
+                # a set of them that can be met and still forces the conclusion.
+                core = _consistent_conflict(negated, candidates, max_terms, budget)
+                if core is None:
+                    return None
             else:
-                rest = _multiply(negated, candidates, max_terms, budget)
-            if rest:
-                return None
-            core = _conflict(negated, candidates, max_terms, budget)
+                if all(product is not None for product in products):
+                    known = [product for product in products if product is not None]
+                    rest = _multiply(negated, known, max_terms, budget)
+                else:
+                    rest = _multiply(negated, candidates, max_terms, budget)
+                if rest:
+                    return None
+                # Every subset of these inclusions can be met: any minimal one will do.
+                core = _conflict(negated, candidates, max_terms, budget)
         except TooComplex:
             return None
         return sorted(self._classes[numbers[index]].first for index in core)
 
 
+def _consistent_conflict(
+    background: list[Term], candidates: Sequence[list[Term]], max_terms: int, budget: Budget
+) -> list[int] | None:
+    """Among ``candidates`` that cannot all hold together: the positions of a minimal subset
+    that cannot hold together with ``background`` and, if one is found, can hold on its own.
+
+    Tried in turn: each candidate alone (the earliest that clashes with the background); the
+    candidates less each one in order while the rest still clash with the background (what
+    :meth:`Analysis.implying_core` does); the candidates in order, leaving out each one that
+    contradicts those kept, up to the first whose addition clashes with the background."""
+    for position, form in enumerate(candidates):
+        if not _multiply(background, [form], max_terms, budget):
+            return [position]
+    kept = list(range(len(candidates)))
+    for position in range(len(candidates)):
+        trial = [other for other in kept if other != position]
+        if not _multiply(background, [candidates[other] for other in trial], max_terms, budget):
+            kept = trial
+    if _multiply([{}], [candidates[other] for other in kept], max_terms, budget):
+        return kept
+    kept = []
+    alone: list[Term] = [{}]
+    together = background
+    for position, form in enumerate(candidates):
+        with_form = _multiply(alone, [form], max_terms, budget)
+        if not with_form:
+            continue  # contradicts the candidates kept
+        kept.append(position)
+        alone = with_form
+        together = _multiply(together, [form], max_terms, budget)
+        if not together:
+            chosen = _conflict(background, [candidates[i] for i in kept], max_terms, budget)
+            return sorted(kept[i] for i in chosen)
+    return None
+
+
 __all__ = [
     "DEFAULT_PAIR_WORK",
+    "DEFAULT_TOTAL_WORK",
     "DEFAULT_WORK",
     "Budget",
     "Premises",
