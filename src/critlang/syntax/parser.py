@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -168,52 +169,56 @@ def _build(tree: Tree[Token], source: Source) -> object:
     return node
 
 
+# Quoted text and comments, whose brackets do not nest anything.
+_NOT_CODE = re.compile(r'"(?:[^"\\]|\\.)*"?|#[^\n]*', re.DOTALL)
+_BRACKETS = re.compile(r"[(){}]")
+
+
 def _bracket_depth(text: str) -> int | None:
     """Offset where ``(``/``{`` nesting first exceeds MAX_DEPTH outside strings and comments."""
+    if text.count("(") + text.count("{") <= MAX_DEPTH:
+        return None
+    # Strings and comments blanked out (same length, so offsets stay), then only brackets visited.
+    code = _NOT_CODE.sub(lambda match: " " * len(match.group()), text)
     depth = 0
-    in_string = in_comment = False
-    escaped = False
-    for offset, char in enumerate(text):
-        if in_comment:
-            in_comment = char != "\n"
-        elif in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == "#":
-            in_comment = True
-        elif char in "({":
+    for match in _BRACKETS.finditer(code):
+        if match.group() in "({":
             depth += 1
             if depth > MAX_DEPTH:
-                return offset
-        elif char in ")}":
+                return match.start()
+        else:
             depth -= 1
     return None
 
 
-def _too_deep(root: object) -> int | None:
-    """Offset of a node deeper than MAX_DEPTH (long `+` chains nest without parentheses)."""
+# Each AST class's fields, looked up once (the depth check visits every node of every file).
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(node_type: type) -> tuple[str, ...]:
     import attrs
 
+    found = _FIELDS.get(node_type)
+    if found is None:
+        found = _FIELDS[node_type] = (
+            tuple(field.name for field in attrs.fields(node_type)) if attrs.has(node_type) else ()
+        )
+    return found
+
+
+def _too_deep(root: object) -> int | None:
+    """Offset of a node deeper than MAX_DEPTH (long `+` chains nest without parentheses)."""
     stack: list[tuple[object, int]] = [(root, 0)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             span = getattr(node, "span", None)
             return span.start if isinstance(span, Span) else 0
-        node_type = type(node)
-        if not attrs.has(node_type):
-            continue
-        for field in attrs.fields(node_type):
-            value = getattr(node, field.name)
+        for name in _fields(type(node)):
+            value = getattr(node, name)
             if isinstance(value, tuple):
                 stack.extend((item, depth + 1) for item in value)
-            elif attrs.has(type(value)):
+            elif _fields(type(value)):
                 stack.append((value, depth + 1))
     return None
 
