@@ -17,6 +17,17 @@ import attrs
 from hypothesis import strategies as st
 
 from critlang.syntax import ast
+from critlang.syntax.printer import (
+    LEVEL_COMPARE,
+    LEVEL_IF,
+    LEVEL_IMPLIES,
+    LEVEL_NOT,
+    LEVEL_OR,
+    LEVEL_POSTFIX,
+    LEVEL_SUM,
+    LEVEL_UNARY,
+    binding_level,
+)
 from critlang.units import parse_unit
 
 NAMES = [
@@ -351,32 +362,6 @@ programs: st.SearchStrategy[list[Block]] = st.builds(
 
 # ---- the text -----------------------------------------------------------------------------------
 
-_IF, _IMPLIES, _OR, _AND, _NOT, _POSTFIX, _COMPARE, _SUM, _PRODUCT, _POWER, _UNARY, _ATOM = range(
-    12
-)
-
-
-def _level(node: object) -> int:
-    if isinstance(node, ast.IfThenElse):
-        return _IF
-    if isinstance(node, ast.Implies):
-        return _IMPLIES
-    if isinstance(node, ast.Logical):
-        return _OR if node.operator == "or" else _AND
-    if isinstance(node, ast.Not):
-        return _NOT
-    if isinstance(node, ast.Windowed | ast.Except):
-        return _POSTFIX
-    if isinstance(node, ast.Compare | ast.Member | ast.Presence):
-        return _COMPARE
-    if isinstance(node, ast.Arithmetic):
-        return _SUM if node.operator in "+-" else _PRODUCT
-    if isinstance(node, ast.Power):
-        return _POWER
-    if isinstance(node, ast.Negate):
-        return _UNARY
-    return _ATOM
-
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -393,7 +378,7 @@ class Writer:
 
     def wrapped(self, node: ast.Expr, minimum: int, *, must: bool = False) -> list[str]:
         tokens = self.expr(node)
-        if must or _level(node) < minimum or self.random.random() < 0.08:
+        if must or binding_level(node) < minimum or self.random.random() < 0.08:
             return ["(", *tokens, ")"]
         return tokens
 
@@ -425,56 +410,68 @@ class Writer:
         if isinstance(node, ast.Call):
             return [node.function, "(", *self.listed(node.args), ")"]
         if isinstance(node, ast.Negate):
-            return ["-", *self.wrapped(node.operand, _UNARY)]
+            return ["-", *self.wrapped(node.operand, LEVEL_UNARY)]
         if isinstance(node, ast.Power):
             # `-3 mg^2`: the power would be read as part of the unit.
             innermost = node.base
             while isinstance(innermost, ast.Negate):
                 innermost = innermost.operand
-            base = self.wrapped(node.base, _UNARY, must=isinstance(innermost, ast.Quantity))
+            base = self.wrapped(node.base, LEVEL_UNARY, must=isinstance(innermost, ast.Quantity))
             return [*base, "^", str(node.exponent)]
         if isinstance(node, ast.Arithmetic):
-            level = _level(node)
+            level = binding_level(node)
             right = self.wrapped(node.right, level + 1)
             if node.operator == "*" and right[0].startswith("10"):
                 right = ["(", *right, ")"]  # `2 * 10` is a quantity
             return [*self.wrapped(node.left, level), node.operator, *right]
         if isinstance(node, ast.Compare):
             operator = self.choice(COMPARATOR_SPELLINGS.get(node.operator, [node.operator]))
-            return [*self.wrapped(node.left, _SUM), operator, *self.wrapped(node.right, _SUM)]
+            return [
+                *self.wrapped(node.left, LEVEL_SUM),
+                operator,
+                *self.wrapped(node.right, LEVEL_SUM),
+            ]
         if isinstance(node, ast.Member):
             word = ["not", "in"] if node.negated else ["in"]
-            return [*self.wrapped(node.value, _SUM), *word, *self.expr(node.target)]
+            return [*self.wrapped(node.value, LEVEL_SUM), *word, *self.expr(node.target)]
         if isinstance(node, ast.Presence):
-            return [*self.wrapped(node.value, _SUM), "is", "known" if node.known else "missing"]
+            return [
+                *self.wrapped(node.value, LEVEL_SUM),
+                "is",
+                "known" if node.known else "missing",
+            ]
         if isinstance(node, ast.Not):
-            return ["not", *self.wrapped(node.operand, _NOT)]
+            return ["not", *self.wrapped(node.operand, LEVEL_NOT)]
         if isinstance(node, ast.Logical):
             tokens: list[str] = []
             for index, operand in enumerate(node.operands):
                 if index:
                     tokens.append(node.operator)
                 # A same-operator operand needs parentheses to stay one operand.
-                tokens += self.wrapped(operand, _level(node) + 1)
+                tokens += self.wrapped(operand, binding_level(node) + 1)
             return tokens
         if isinstance(node, ast.Implies):
-            return [*self.wrapped(node.left, _OR), "implies", *self.wrapped(node.right, _IMPLIES)]
+            return [
+                *self.wrapped(node.left, LEVEL_OR),
+                "implies",
+                *self.wrapped(node.right, LEVEL_IMPLIES),
+            ]
         if isinstance(node, ast.IfThenElse):
             return [
                 "if",
-                *self.wrapped(node.condition, _IF),
+                *self.wrapped(node.condition, LEVEL_IF),
                 "then",
-                *self.wrapped(node.then, _IMPLIES),
+                *self.wrapped(node.then, LEVEL_IMPLIES),
                 "else",
-                *self.wrapped(node.otherwise, _IF),
+                *self.wrapped(node.otherwise, LEVEL_IF),
             ]
         if isinstance(node, ast.Windowed):
-            return [*self.wrapped(node.expr, _POSTFIX), *self.window(node.window)]
+            return [*self.wrapped(node.expr, LEVEL_POSTFIX), *self.window(node.window)]
         if isinstance(node, ast.Except):
             return [
-                *self.wrapped(node.expr, _POSTFIX),
+                *self.wrapped(node.expr, LEVEL_POSTFIX),
                 "except",
-                *self.wrapped(node.excluded, _COMPARE),
+                *self.wrapped(node.excluded, LEVEL_COMPARE),
             ]
         raise AssertionError(type(node).__name__)
 

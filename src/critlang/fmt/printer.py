@@ -60,6 +60,16 @@ from critlang.fmt.units import canonical_unit, canonical_unit_spec
 from critlang.syntax import ast
 from critlang.syntax.comments import is_own_line
 from critlang.syntax.parser import parse_program
+from critlang.syntax.printer import (
+    LEVEL_COMPARE,
+    LEVEL_IMPLIES,
+    LEVEL_NOT,
+    LEVEL_OR,
+    LEVEL_POSTFIX,
+    LEVEL_SUM,
+    LEVEL_UNARY,
+    binding_level,
+)
 
 WIDTH = 100
 CRITERION_INDENT = 2
@@ -68,9 +78,6 @@ CONTINUATION = 4
 MAX_ALIGNMENT_GAP = 20
 
 # Binding strength, loosest first (as in critlang.syntax.printer and the grammar).
-_IF, _IMPLIES, _OR, _AND, _NOT, _POSTFIX, _COMPARE, _SUM, _PRODUCT, _POWER, _UNARY, _ATOM = range(
-    12
-)
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+\-]?[0-9]+)?")
 _SECTION_WORDS = frozenset({"inclusion", "exclusion"})
 
@@ -451,14 +458,14 @@ class _Formatter:
 
     def _operand(self, node: ast.Expr, minimum: int, *, parenthesise: bool = False) -> Doc:
         doc = self._expr(node)
-        if parenthesise or _level(node) < minimum:
+        if parenthesise or binding_level(node) < minimum:
             return [Text("("), Align([doc]), Text(")")]
         return doc
 
     def _expr(self, node: ast.Expr) -> Doc:
         span = node.span
         if isinstance(node, ast.Logical):
-            level = _level(node)
+            level = binding_level(node)
             parts: list[Doc] = []
             for index, operand in enumerate(node.operands):
                 doc = self._operand(
@@ -468,9 +475,9 @@ class _Formatter:
             return Group(parts)
         if isinstance(node, ast.Compare):
             return [
-                self._operand(node.left, _SUM),
+                self._operand(node.left, LEVEL_SUM),
                 Text(f" {node.operator} "),
-                self._operand(node.right, _SUM),
+                self._operand(node.right, LEVEL_SUM),
             ]
         if isinstance(node, ast.Windowed):
             # `(a except b) within w` keeps its parentheses: without them the window seems to
@@ -479,7 +486,7 @@ class _Formatter:
                 [
                     self._operand(
                         node.expr,
-                        _POSTFIX,
+                        LEVEL_POSTFIX,
                         parenthesise=isinstance(node.expr, ast.Except | ast.Windowed),
                     ),
                     Nest(CONTINUATION, [Line(), self._window(node.window)]),
@@ -488,21 +495,23 @@ class _Formatter:
         if isinstance(node, ast.Except):
             return Group(
                 [
-                    self._operand(node.expr, _POSTFIX),
+                    self._operand(node.expr, LEVEL_POSTFIX),
                     Nest(
                         CONTINUATION,
-                        [Line(), Text("except "), self._operand(node.excluded, _COMPARE)],
+                        [Line(), Text("except "), self._operand(node.excluded, LEVEL_COMPARE)],
                     ),
                 ]
             )
         if isinstance(node, ast.Implies):
             return Group(
                 [
-                    self._operand(node.left, _OR, parenthesise=isinstance(node.left, ast.Logical)),
+                    self._operand(
+                        node.left, LEVEL_OR, parenthesise=isinstance(node.left, ast.Logical)
+                    ),
                     Line(),
                     Text("implies "),
                     self._operand(
-                        node.right, _IMPLIES, parenthesise=isinstance(node.right, ast.Logical)
+                        node.right, LEVEL_IMPLIES, parenthesise=isinstance(node.right, ast.Logical)
                     ),
                 ]
             )
@@ -511,15 +520,15 @@ class _Formatter:
         if isinstance(node, ast.Not):
             # `not (x within w)`: without parentheses, `not` seems to apply before the window.
             postfix = isinstance(node.operand, ast.Windowed | ast.Except)
-            return [Text("not "), self._operand(node.operand, _NOT, parenthesise=postfix)]
+            return [Text("not "), self._operand(node.operand, LEVEL_NOT, parenthesise=postfix)]
         if isinstance(node, ast.Member):
             word = " not in " if node.negated else " in "
-            return [self._operand(node.value, _SUM), Text(word), self._expr(node.target)]
+            return [self._operand(node.value, LEVEL_SUM), Text(word), self._expr(node.target)]
         if isinstance(node, ast.Presence):
             word = " is known" if node.known else " is missing"
-            return [self._operand(node.value, _SUM), Text(word)]
+            return [self._operand(node.value, LEVEL_SUM), Text(word)]
         if isinstance(node, ast.Arithmetic):
-            level = _level(node)
+            level = binding_level(node)
             # Left-associative: the right operand of `-` or `/` needs parentheses at its level.
             # `2 * 10` would be read as the quantity "2 times ten": `2 * (10)` is a product.
             left = self._operand(node.left, level)
@@ -529,10 +538,10 @@ class _Formatter:
             return [left, Text(f" {node.operator} "), right]
         if isinstance(node, ast.Power):
             # `(3 mg)^2`: without parentheses the power would be part of the unit.
-            base = self._operand(node.base, _UNARY, parenthesise=_ends_with_unit(node.base))
+            base = self._operand(node.base, LEVEL_UNARY, parenthesise=_ends_with_unit(node.base))
             return [base, Text(f"^{node.exponent}")]
         if isinstance(node, ast.Negate):
-            return [Text("-"), self._operand(node.operand, _UNARY)]
+            return [Text("-"), self._operand(node.operand, LEVEL_UNARY)]
         if isinstance(node, ast.Call):
             head = Text(f"{node.function}(", span.start, span.start + len(node.function))
             if not node.args:
@@ -562,10 +571,10 @@ class _Formatter:
                 parts.extend([Line(), Text("else ")])
             condition = self._operand(
                 branch.condition,
-                _IMPLIES,
+                LEVEL_IMPLIES,
                 parenthesise=isinstance(branch.condition, ast.IfThenElse),
             )
-            then = self._operand(branch.then, _IMPLIES)
+            then = self._operand(branch.then, LEVEL_IMPLIES)
             parts.append(
                 Group([Text("if "), Align([condition]), Line(), Text("then "), Align([then])])
             )
@@ -678,28 +687,6 @@ def _keywords(masked: str, start: int, end: int) -> list[_Element]:
         offset = start + match.start()
         found.append(_Element(start=offset, end=offset + len(word), word=word))
     return found
-
-
-def _level(node: ast.Expr) -> int:
-    if isinstance(node, ast.IfThenElse):
-        return _IF
-    if isinstance(node, ast.Implies):
-        return _IMPLIES
-    if isinstance(node, ast.Logical):
-        return _OR if node.operator == "or" else _AND
-    if isinstance(node, ast.Not):
-        return _NOT
-    if isinstance(node, ast.Windowed | ast.Except):
-        return _POSTFIX
-    if isinstance(node, ast.Compare | ast.Member | ast.Presence):
-        return _COMPARE
-    if isinstance(node, ast.Arithmetic):
-        return _SUM if node.operator in "+-" else _PRODUCT
-    if isinstance(node, ast.Power):
-        return _POWER
-    if isinstance(node, ast.Negate):
-        return _UNARY
-    return _ATOM
 
 
 def _number(value: Decimal) -> str:

@@ -11,9 +11,20 @@ from decimal import Decimal
 from critlang.syntax import ast
 
 # Binding strength, loosest first; an operand binding more loosely than its parent needs parentheses.
-_IF, _IMPLIES, _OR, _AND, _NOT, _POSTFIX, _COMPARE, _SUM, _PRODUCT, _POWER, _UNARY, _ATOM = range(
-    12
-)
+(
+    LEVEL_IF,
+    LEVEL_IMPLIES,
+    LEVEL_OR,
+    LEVEL_AND,
+    LEVEL_NOT,
+    LEVEL_POSTFIX,
+    LEVEL_COMPARE,
+    LEVEL_SUM,
+    LEVEL_PRODUCT,
+    LEVEL_POWER,
+    LEVEL_UNARY,
+    LEVEL_ATOM,
+) = range(12)
 
 
 def _number(value: Decimal) -> str:
@@ -25,31 +36,32 @@ def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _level(node: object) -> int:
+def binding_level(node: object) -> int:
+    """How tightly ``node``'s operator binds (``LEVEL_IF`` loosest ... ``LEVEL_ATOM``)."""
     if isinstance(node, ast.IfThenElse):
-        return _IF
+        return LEVEL_IF
     if isinstance(node, ast.Implies):
-        return _IMPLIES
+        return LEVEL_IMPLIES
     if isinstance(node, ast.Logical):
-        return _OR if node.operator == "or" else _AND
+        return LEVEL_OR if node.operator == "or" else LEVEL_AND
     if isinstance(node, ast.Not):
-        return _NOT
+        return LEVEL_NOT
     if isinstance(node, ast.Windowed | ast.Except):
-        return _POSTFIX
+        return LEVEL_POSTFIX
     if isinstance(node, ast.Compare | ast.Member | ast.Presence):
-        return _COMPARE
+        return LEVEL_COMPARE
     if isinstance(node, ast.Arithmetic):
-        return _SUM if node.operator in "+-" else _PRODUCT
+        return LEVEL_SUM if node.operator in "+-" else LEVEL_PRODUCT
     if isinstance(node, ast.Power):
-        return _POWER
+        return LEVEL_POWER
     if isinstance(node, ast.Negate):
-        return _UNARY
-    return _ATOM
+        return LEVEL_UNARY
+    return LEVEL_ATOM
 
 
 def _wrapped(node: object, minimum: int) -> str:
     text = expression_text(node)
-    return f"({text})" if _level(node) < minimum else text
+    return f"({text})" if binding_level(node) < minimum else text
 
 
 def expression_text(node: object) -> str:
@@ -79,36 +91,38 @@ def expression_text(node: object) -> str:
     if isinstance(node, ast.Call):
         return f"{node.function}({', '.join(expression_text(arg) for arg in node.args)})"
     if isinstance(node, ast.Negate):
-        return f"-{_wrapped(node.operand, _UNARY)}"
+        return f"-{_wrapped(node.operand, LEVEL_UNARY)}"
     if isinstance(node, ast.Power):
-        return f"{_wrapped(node.base, _UNARY)}^{node.exponent}"
+        return f"{_wrapped(node.base, LEVEL_UNARY)}^{node.exponent}"
     if isinstance(node, ast.Arithmetic):
-        level = _level(node)
+        level = binding_level(node)
         # Left-associative: the right operand of `-` or `/` needs parentheses at the same level.
         return f"{_wrapped(node.left, level)} {node.operator} {_wrapped(node.right, level + 1)}"
     if isinstance(node, ast.Compare):
-        return f"{_wrapped(node.left, _SUM)} {node.operator} {_wrapped(node.right, _SUM)}"
+        return f"{_wrapped(node.left, LEVEL_SUM)} {node.operator} {_wrapped(node.right, LEVEL_SUM)}"
     if isinstance(node, ast.Member):
         word = "not in" if node.negated else "in"
-        return f"{_wrapped(node.value, _SUM)} {word} {expression_text(node.target)}"
+        return f"{_wrapped(node.value, LEVEL_SUM)} {word} {expression_text(node.target)}"
     if isinstance(node, ast.Presence):
-        return f"{_wrapped(node.value, _SUM)} is {'known' if node.known else 'missing'}"
+        return f"{_wrapped(node.value, LEVEL_SUM)} is {'known' if node.known else 'missing'}"
     if isinstance(node, ast.Not):
-        return f"not {_wrapped(node.operand, _NOT)}"
+        return f"not {_wrapped(node.operand, LEVEL_NOT)}"
     if isinstance(node, ast.Logical):
-        level = _level(node)
+        level = binding_level(node)
         return f" {node.operator} ".join(_wrapped(item, level + 1) for item in node.operands)
     if isinstance(node, ast.Implies):
-        return f"{_wrapped(node.left, _OR)} implies {_wrapped(node.right, _IMPLIES)}"
+        return f"{_wrapped(node.left, LEVEL_OR)} implies {_wrapped(node.right, LEVEL_IMPLIES)}"
     if isinstance(node, ast.IfThenElse):
         return (
-            f"if {expression_text(node.condition)} then {_wrapped(node.then, _IMPLIES)} "
+            f"if {expression_text(node.condition)} then {_wrapped(node.then, LEVEL_IMPLIES)} "
             f"else {expression_text(node.otherwise)}"
         )
     if isinstance(node, ast.Windowed):
-        return f"{_wrapped(node.expr, _POSTFIX)} {expression_text(node.window)}"
+        return f"{_wrapped(node.expr, LEVEL_POSTFIX)} {expression_text(node.window)}"
     if isinstance(node, ast.Except):
-        return f"{_wrapped(node.expr, _POSTFIX)} except {_wrapped(node.excluded, _COMPARE)}"
+        return (
+            f"{_wrapped(node.expr, LEVEL_POSTFIX)} except {_wrapped(node.excluded, LEVEL_COMPARE)}"
+        )
     if isinstance(node, ast.Window):
         anchor = expression_text(node.anchor)
         duration = expression_text(node.duration) if node.duration is not None else ""
