@@ -20,6 +20,7 @@ from critlang.eval.truth import Truth
 from critlang.semantics import ir
 from critlang.semantics.checker import Checker, Definition
 from critlang.semantics.dictionary import Dictionary, standard, variables_from
+from critlang.semantics.uses import use_target
 from critlang.source import Source
 from critlang.syntax import ast
 from critlang.syntax.parser import parse_expression, parse_program, read_file
@@ -297,7 +298,14 @@ def _resolve_uses(program: ast.Program, source: Source, project: Path | None) ->
     while pending:
         current, current_source, folder = pending.pop()
         for use in current.uses:
-            target = _use_path(use, current_source, folder, project, problems)
+            target = use_target(
+                use,
+                current_source,
+                folder,
+                project,
+                problems,
+                without_file="load the criteria with critlang.load(path)",
+            )
             if target is None or target in seen:
                 continue
             seen.add(target)
@@ -320,33 +328,6 @@ def _resolve_uses(program: ast.Program, source: Source, project: Path | None) ->
     if problems:
         raise CheckError(problems)
     return loaded
-
-
-def _use_path(
-    use: ast.Use,
-    source: Source,
-    folder: Path | None,
-    project: Path | None,
-    problems: list[Diagnostic],
-) -> Path | None:
-    def problem(message: str) -> None:
-        problems.append(Diagnostic(code="E251", message=message, span=use.span, source=source))
-
-    if project is None or folder is None:
-        problem("`use` needs a file on disk: load the criteria with critlang.load(path)")
-        return None
-    relative = Path(use.path)
-    if relative.is_absolute() or use.path.startswith(("/", "\\")) or ":" in use.path:
-        problem(f'`use "{use.path}"`: write a path relative to this file, not an absolute one')
-        return None
-    target = (folder / relative).resolve()
-    if not target.is_relative_to(project):
-        problem(f'`use "{use.path}"` leaves the project folder ({project})')
-        return None
-    if not target.is_file():
-        problem(f'`use "{use.path}"`: no such file')
-        return None
-    return target
 
 
 def load(path: str | Path, project: str | Path | None = None) -> Trial:

@@ -20,11 +20,14 @@ from critlang.errors import CritlangError, ParseError
 from critlang.semantics import ir
 from critlang.semantics.checker import Checker, Definition
 from critlang.semantics.dictionary import Dictionary, Variable, standard, variables_from
+from critlang.semantics.uses import use_target
 from critlang.source import Source, Span
 from critlang.syntax import ast
 from critlang.syntax.parser import parse_program, read_file
 
 T = TypeVar("T")
+
+_LINT_A_FILE = "lint the file, not text"
 
 
 @attrs.frozen(kw_only=True)
@@ -249,7 +252,9 @@ def _resolve_uses(
     project = path.resolve().parent if path is not None else None
     seen: set[Path] = set()
     for use in program.uses:
-        target = _use_target(use, source, project, project, problems)
+        target = use_target(
+            use, source, project, project, problems, without_file=_LINT_A_FILE, name_project=False
+        )
         provides: set[str] = set()
         failed = False
         pending = [] if target is None else [target]
@@ -278,8 +283,14 @@ def _resolve_uses(
             provides.update(_provided(used))
             for inner in used.uses:
                 inner_problems: list[Diagnostic] = []
-                inner_target = _use_target(
-                    inner, used_source, current.parent, project, inner_problems
+                inner_target = use_target(
+                    inner,
+                    used_source,
+                    current.parent,
+                    project,
+                    inner_problems,
+                    without_file=_LINT_A_FILE,
+                    name_project=False,
                 )
                 _report(problems, inner_problems, source, use)
                 if inner_target is not None:
@@ -300,30 +311,3 @@ def _provided(program: ast.Program) -> Iterator[str]:
             yield from (name.casefold() for name in item.names)
         elif isinstance(item, ast.Define):
             yield item.name.casefold()
-
-
-def _use_target(
-    use: ast.Use,
-    source: Source,
-    folder: Path | None,
-    project: Path | None,
-    problems: list[Diagnostic],
-) -> Path | None:
-    def problem(message: str) -> None:
-        problems.append(Diagnostic(code="E251", message=message, span=use.span, source=source))
-
-    if project is None or folder is None:
-        problem("`use` needs a file on disk: lint the file, not text")
-        return None
-    relative = Path(use.path)
-    if relative.is_absolute() or use.path.startswith(("/", "\\")) or ":" in use.path:
-        problem(f'`use "{use.path}"`: write a path relative to this file, not an absolute one')
-        return None
-    target = (folder / relative).resolve()
-    if not target.is_relative_to(project):
-        problem(f'`use "{use.path}"` leaves the project folder')
-        return None
-    if not target.is_file():
-        problem(f'`use "{use.path}"`: no such file')
-        return None
-    return target
