@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 from typing import TypeAlias
 
@@ -879,27 +879,40 @@ class Analysis:
         return terms
 
     def _product(self, parts: Sequence[list[Term]]) -> list[Term]:
-        terms: list[Term] = [{}]
-        # Few terms first: contradictions show early and the product stays small.
-        for part in sorted(parts, key=len):
-            if not terms:
-                return []
-            seen: set[frozenset[tuple[ValueKey, Constraint]]] = set()
-            combined: list[Term] = []
-            for first in terms:
-                for second in part:
-                    both = _conjoin(first, second)
-                    if both is None:
-                        continue
-                    identity = _term_id(both)
-                    if identity in seen:
-                        continue
-                    seen.add(identity)
-                    combined.append(both)
-                    if len(combined) > self.max_terms:
-                        raise TooComplex(f"more than {self.max_terms} terms")
-            terms = combined
-        return terms
+        return multiply([{}], parts, self.max_terms)
+
+
+def multiply(
+    terms: list[Term],
+    forms: Iterable[list[Term]],
+    max_terms: int,
+    spend: Callable[[int], None] | None = None,
+) -> list[Term]:
+    """The product of ``terms`` with each form: the terms of their conjunction, empty when it
+    cannot be met; :class:`TooComplex` past ``max_terms``. Forms with few terms go first, so that
+    contradictions show early and the product stays small. ``spend`` is told the work each step
+    will take (a caller's budget)."""
+    for form in sorted(forms, key=len):
+        if not terms:
+            break
+        if spend is not None:
+            spend(len(terms) * len(form))
+        seen: set[frozenset[tuple[ValueKey, Constraint]]] = set()
+        combined: list[Term] = []
+        for first in terms:
+            for second in form:
+                both = _conjoin(first, second)
+                if both is None:
+                    continue
+                identity = _term_id(both)
+                if identity in seen:
+                    continue
+                seen.add(identity)
+                combined.append(both)
+                if len(combined) > max_terms:
+                    raise TooComplex(f"more than {max_terms} terms")
+        terms = combined
+    return terms
 
 
 def _components(forms: list[list[Term]]) -> list[list[list[Term]]]:

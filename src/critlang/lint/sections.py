@@ -46,8 +46,8 @@ from critlang.lint.intervals import (
     Term,
     TooComplex,
     ValueKey,
-    _conjoin,
     _term_id,
+    multiply,
 )
 from critlang.semantics import ir
 
@@ -323,28 +323,8 @@ def contradicting_pairs(
 def _multiply(
     terms: list[Term], forms: Iterable[list[Term]], max_terms: int, budget: Budget
 ) -> list[Term]:
-    """The product of ``terms`` with each form (forms with few terms first): the terms of their
-    conjunction, empty when it cannot be met."""
-    for form in sorted(forms, key=len):
-        if not terms:
-            break
-        budget.spend(len(terms) * len(form))
-        seen: set[frozenset[tuple[ValueKey, Constraint]]] = set()
-        combined: list[Term] = []
-        for first in terms:
-            for second in form:
-                both = _conjoin(first, second)
-                if both is None:
-                    continue
-                identity = _term_id(both)
-                if identity in seen:
-                    continue
-                seen.add(identity)
-                combined.append(both)
-                if len(combined) > max_terms:
-                    raise TooComplex(f"more than {max_terms} terms")
-        terms = combined
-    return terms
+    """:func:`~critlang.lint.intervals.multiply`, within ``budget``."""
+    return multiply(terms, forms, max_terms, budget.spend)
 
 
 def _conflict(
