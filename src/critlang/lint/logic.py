@@ -39,6 +39,14 @@ def conditions(context: LintContext) -> Iterator[tuple[ast.Criterion | ast.Defin
             yield owner, root
 
 
+def owner_text(owner: ast.Criterion | ast.Define) -> tuple[str, Span]:
+    """How a finding names a criterion (``inclusion `I3` ``) or a definition, and the span of its
+    expression."""
+    if isinstance(owner, ast.Criterion):
+        return f"{owner.section} `{owner.id}`", owner.body.span
+    return f"definition `{owner.name}`", owner.expr.span
+
+
 def body_span(criterion: ir.CheckedCriterion) -> Span:
     """The criterion's expression, where findings about the whole criterion point."""
     return criterion.origin.body.span

@@ -12,6 +12,7 @@ from critlang.lint.logic import (
     contradiction,
     file_analysis,
     is_leaf,
+    owner_text,
 )
 from critlang.lint.registry import Finding, rule
 from critlang.semantics import ir
@@ -67,17 +68,14 @@ def _whole(
     clashing = [parts[index] for index in core]
     if len(clashing) == 1 and beyond_domain(clashing[0]):
         return None
+    what, span = owner_text(owner)
     if isinstance(owner, ast.Criterion):
-        what = f"{owner.section} `{owner.id}`"
-        span = owner.body.span
         consequence = (
             "no patient can be eligible"
             if owner.section == "inclusion"
             else "it never excludes anyone"
         )
     else:
-        what = f"definition `{owner.name}`"
-        span = owner.expr.span
         consequence = "every criterion that uses it as a requirement fails"
     return Finding(
         span=span,

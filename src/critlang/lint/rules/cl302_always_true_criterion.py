@@ -11,6 +11,7 @@ from critlang.lint.logic import (
     file_analysis,
     is_leaf,
     known_phrase,
+    owner_text,
     quote,
 )
 from critlang.lint.registry import Finding, rule
@@ -60,17 +61,14 @@ def always_true_criterion(context: LintContext) -> Iterator[Finding]:
 
 def _whole(owner: ast.Criterion | ast.Define, root: ir.Condition, analysis: Analysis) -> Finding:
     patients = known_phrase(root, analysis)
+    what, span = owner_text(owner)
     if isinstance(owner, ast.Criterion):
-        what = f"{owner.section} `{owner.id}`"
-        span = owner.body.span
         consequence = (
             "it excludes every such patient"
             if owner.section == "exclusion"
             else "it selects no one"
         )
     else:
-        what = f"definition `{owner.name}`"
-        span = owner.expr.span
         consequence = "it adds no requirement"
     return Finding(
         span=span,
