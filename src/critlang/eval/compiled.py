@@ -26,7 +26,7 @@ from critlang.data.record import Record
 from critlang.errors import UnitError
 from critlang.eval.functions import Quantity
 from critlang.eval.plan import (
-    _UNSET,
+    UNSET,
     Condition,
     Context,
     Observed,
@@ -86,8 +86,8 @@ class _ScaledThreshold:
         self.scales: dict[str, tuple[int, int] | None] = {}
 
     def scale(self, code: str, source: Unit) -> tuple[int, int] | None:
-        found = self.scales.get(code, _UNSET)
-        if found is _UNSET:
+        found = self.scales.get(code, UNSET)
+        if found is UNSET:
             found = None
             if self.unit is not None:
                 try:
@@ -109,7 +109,7 @@ class _Emitter:
     def __init__(self, planner: Planner) -> None:
         self.planner = planner
         self.namespace: dict[str, Any] = {
-            "_UNSET": _UNSET,
+            "_UNSET": UNSET,
             "_context": context_with,
             "_facts": index_facts,
             "_conditions": index_conditions,

@@ -47,8 +47,8 @@ from critlang.wording import UNIT_WORDS, number_text
 
 _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
 _DAYS = parse_unit("d")
-_UNINDEXED = object()
-_UNSET = object()  # a section compiled code has not indexed yet
+# "Not computed yet", where None is a value (a section the record does not have).
+UNSET = object()
 _DAY_ZERO = datetime.date.min
 
 
@@ -75,8 +75,8 @@ class RecordIndex:
     # is measurably cheaper per record than filling every slot.
     _labs: dict[str, list[LabResult]] | None = None
     _facts: dict[str, Any] | None = None
-    _events: Any = _UNINDEXED
-    _conditions: Any = _UNINDEXED
+    _events: Any = UNSET
+    _conditions: Any = UNSET
 
     def __init__(self, record: Record, dictionary: Dictionary) -> None:
         self.record = record
@@ -106,13 +106,13 @@ class RecordIndex:
 
     @property
     def events(self) -> list[tuple[Occurrence, frozenset[str]]] | None:
-        if self._events is _UNINDEXED:
+        if self._events is UNSET:
             self._events = index_occurrences(self.record.events, self.dictionary)
         return self._events  # type: ignore[no-any-return]
 
     @property
     def conditions(self) -> list[tuple[Occurrence, frozenset[str]]] | None:
-        if self._conditions is _UNINDEXED:
+        if self._conditions is UNSET:
             self._conditions = index_occurrences(self.record.conditions, self.dictionary)
         return self._conditions  # type: ignore[no-any-return]
 
@@ -182,14 +182,14 @@ def context_with(
     conditions: object,
     events: object,
 ) -> Context:
-    """A context (without evidence) that takes over the sections already indexed (``_UNSET``
+    """A context (without evidence) that takes over the sections already indexed (``UNSET``
     for those that are not): compiled code makes one only when a planner closure needs it."""
     ctx = Context(record, dictionary, anchors, False)
-    if facts is not _UNSET:
+    if facts is not UNSET:
         ctx._facts = facts  # type: ignore[assignment]
-    if conditions is not _UNSET:
+    if conditions is not UNSET:
         ctx._conditions = conditions
-    if events is not _UNSET:
+    if events is not UNSET:
         ctx._events = events
     return ctx
 
@@ -322,7 +322,6 @@ class Planner:
 
     def __init__(self, dictionary: Dictionary) -> None:
         self.dictionary = dictionary
-        self._defines: dict[int, Condition] = {}
         self._readers: dict[str, Callable[[LabResult], Quantity | str | Unknown]] = {}
         self._selection_keys: dict[object, int] = {}
 
@@ -688,6 +687,7 @@ class Planner:
         limit, lab = (left, right) if swapped else (right, left)
         assert isinstance(limit, ir.Limit) and isinstance(lab, ir.LabSelection)
         select = self._lab_results(lab)
+        read = self._reader(lab.variable)
         variable = lab.variable
         default = (
             variable.normal[1]
@@ -717,7 +717,7 @@ class Planner:
             outcomes = []
             describe: Describe = lambda: ("", {})  # noqa: E731
             for result in results:
-                quantity = self._result_quantity(result, variable)
+                quantity = read(result)
                 if isinstance(quantity, Unknown):
                     return quantity
                 if not isinstance(quantity, Quantity):
@@ -874,8 +874,8 @@ class Planner:
             memo = ctx.memo
             if memo is None:
                 memo = ctx.memo = {}
-            value = memo.get(key, _UNINDEXED)
-            if value is _UNINDEXED:
+            value = memo.get(key, UNSET)
+            if value is UNSET:
                 value = memo[key] = select_value(ctx)
             return value  # type: ignore[return-value]
 
@@ -903,9 +903,6 @@ class Planner:
             return values  # type: ignore[return-value]
 
         return select_value
-
-    def _result_quantity(self, result: LabResult, variable: Variable) -> Quantity | str | Unknown:
-        return self._reader(variable)(result)
 
     def _reader(self, variable: Variable) -> Callable[[LabResult], Quantity | str | Unknown]:
         """How a result of ``variable`` is read: a quantity in the result's unit (an accepted
@@ -1133,8 +1130,8 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
     def unit_of(code: str) -> Unit | str | None:
         """The result's unit; ``None`` when it is of another kind, or why it cannot be read (a
         record built in Python, not read by :func:`read_record`, may carry any text)."""
-        unit = units.get(code, _UNINDEXED)
-        if unit is _UNINDEXED:
+        unit = units.get(code, UNSET)
+        if unit is UNSET:
             assert target is not None
             try:
                 unit = parse_unit(target.code if code in accepts else code)
