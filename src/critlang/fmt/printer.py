@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from decimal import Decimal
 
 import attrs
 
@@ -69,6 +68,9 @@ from critlang.syntax.printer import (
     LEVEL_SUM,
     LEVEL_UNARY,
     binding_level,
+    decimal_text,
+    expression_text,
+    quoted,
 )
 
 WIDTH = 100
@@ -253,7 +255,7 @@ class _Formatter:
         line: Line | None = None
         body: Doc | None = None
         if isinstance(item, ast.Criterion):
-            header = item.id + (f" {_string(item.text)}" if item.text is not None else "") + ":"
+            header = item.id + (f" {quoted(item.text)}" if item.text is not None else "") + ":"
             line = Line()
             body = self._body(item.body)
             doc: Doc = Group(
@@ -267,12 +269,12 @@ class _Formatter:
         elif isinstance(item, ast.Trial):
             words = ["trial", item.id]
             if item.title is not None:
-                words.append(_string(item.title))
+                words.append(quoted(item.title))
             if item.version is not None:
-                words += ["version", _string(item.version)]
+                words += ["version", quoted(item.version)]
             doc = Text(" ".join(words), start, item.span.end)
         elif isinstance(item, ast.Use):
-            doc = Text(f"use {_string(item.path)}", start, item.span.end)
+            doc = Text(f"use {quoted(item.path)}", start, item.span.end)
         elif isinstance(item, ast.Declaration):
             doc = self._declaration(item)
         else:
@@ -300,13 +302,13 @@ class _Formatter:
 
     def _body(self, body: ast.Expr | ast.Review) -> Doc:
         if isinstance(body, ast.Review):
-            text = "review" + (f" {_string(body.text)}" if body.text is not None else "")
+            text = "review" + (f" {quoted(body.text)}" if body.text is not None else "")
             return Text(text, body.span.start, body.span.end)
         return self._expr(body)
 
     def _declaration(self, item: ast.Declaration) -> Doc:
         """``kind name "label": spec`` (or ``: codes ...``), then each option on its own line."""
-        head = f"{item.kind} {item.name}" + (f" {_string(item.label)}" if item.label else "")
+        head = f"{item.kind} {item.name}" + (f" {quoted(item.label)}" if item.label else "")
         start = item.span.start
         options = list(item.options)
         parts: list[Doc] = [Text(head, start, start + len(item.kind))]
@@ -597,26 +599,20 @@ class _Formatter:
 
     def _leaf(self, node: ast.Expr | ast.Window) -> str:
         if isinstance(node, ast.Number):
-            return node.text or _number(node.value)
+            return node.text or decimal_text(node.value)
         if isinstance(node, ast.Quantity):
             written = _NUMBER.match(node.text) if node.text else None
-            number = written.group(0) if written else _number(node.value)
+            number = written.group(0) if written else decimal_text(node.value)
             unit = canonical_unit(node.unit_text or node.unit, node.unit, node.value)
             return f"{number} {unit}"
         if isinstance(node, ast.LimitMultiple):
             written = _NUMBER.match(self.text, node.span.start, node.span.end)
-            factor = written.group(0) if written else _number(node.factor)
+            factor = written.group(0) if written else decimal_text(node.factor)
             return f"{factor} x {node.limit}"
-        if isinstance(node, ast.DateLiteral):
-            return node.text or node.value.isoformat()
-        if isinstance(node, ast.Code):
-            return str(node)
-        if isinstance(node, ast.String):
-            return _string(node.value)
-        if isinstance(node, ast.Boolean):
-            return "true" if node.value else "false"
-        if isinstance(node, ast.Symbol | ast.Name):
-            return node.name
+        if isinstance(
+            node, ast.DateLiteral | ast.Code | ast.String | ast.Boolean | ast.Symbol | ast.Name
+        ):
+            return expression_text(node)
         raise AssertionError(f"no layout for {type(node).__name__}")
 
 
@@ -687,12 +683,3 @@ def _keywords(masked: str, start: int, end: int) -> list[_Element]:
         offset = start + match.start()
         found.append(_Element(start=offset, end=offset + len(word), word=word))
     return found
-
-
-def _number(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -27,12 +27,14 @@ from critlang.syntax import ast
 ) = range(12)
 
 
-def _number(value: Decimal) -> str:
+def decimal_text(value: Decimal) -> str:
+    """A decimal as written plainly: ``1.50`` -> ``1.5``, no exponent."""
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _string(value: str) -> str:
+def quoted(value: str) -> str:
+    """A string literal: quoted, with quotes and backslashes escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -67,17 +69,17 @@ def _wrapped(node: object, minimum: int) -> str:
 def expression_text(node: object) -> str:
     """The canonical text of an expression (or of a window, range or set)."""
     if isinstance(node, ast.Number):
-        return _number(node.value)
+        return decimal_text(node.value)
     if isinstance(node, ast.Quantity):
-        return node.text or f"{_number(node.value)} {node.unit}"
+        return node.text or f"{decimal_text(node.value)} {node.unit}"
     if isinstance(node, ast.LimitMultiple):
-        return f"{_number(node.factor)} x {node.limit}"
+        return f"{decimal_text(node.factor)} x {node.limit}"
     if isinstance(node, ast.DateLiteral):
         return node.text or node.value.isoformat()
     if isinstance(node, ast.Code):
         return str(node)
     if isinstance(node, ast.String):
-        return _string(node.value)
+        return quoted(node.value)
     if isinstance(node, ast.Boolean):
         return "true" if node.value else "false"
     if isinstance(node, ast.Symbol | ast.Name):
