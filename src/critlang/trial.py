@@ -227,25 +227,19 @@ class Trial:
 
     def _criterion_results(self, truths: tuple[Fast | None, ...]) -> tuple[CriterionResult, ...]:
         """The compiled function's truths as results (without evidence)."""
-        results = []
-        for criterion, truth in zip(self.criteria, truths, strict=True):
-            reasons: tuple[str, ...]
-            if truth is None:
-                outcome, reasons = Outcome.REVIEW, (criterion.review or "",)
-            elif truth is True or truth is False:
-                outcome, reasons = _FAST_OUTCOMES[truth], ()
-            else:
-                outcome, reasons = Outcome.UNKNOWN, truth
-            results.append(
-                CriterionResult(
-                    id=criterion.id,
-                    section=criterion.section,
-                    text=criterion.text,
-                    outcome=outcome,
-                    reasons=reasons,
-                )
+        return tuple(
+            CriterionResult(
+                id=criterion.id,
+                section=criterion.section,
+                text=criterion.text,
+                outcome=_outcome_of(truth),
+                # UNKNOWN's reasons are the truth itself; a review item's, its instruction.
+                reasons=(criterion.review or "",)
+                if truth is None
+                else (truth if truth.__class__ is tuple else ()),
             )
-        return tuple(results)
+            for criterion, truth in zip(self.criteria, truths, strict=True)
+        )
 
 
 def as_record(record: Record | Mapping[str, Any] | str) -> Record:
