@@ -915,9 +915,10 @@ def multiply(
     return terms
 
 
-def _components(forms: list[list[Term]]) -> list[list[list[Term]]]:
-    """The forms grouped so that forms sharing a value are in one group."""
-    parent = list(range(len(forms)))
+def sharing_groups(keys: Sequence[Iterable[ValueKey]]) -> list[list[int]]:
+    """The indexes of ``keys`` grouped so that items sharing a value are in one group (union
+    find), groups in order of their first item, items in order."""
+    parent = list(range(len(keys)))
 
     def root(index: int) -> int:
         while parent[index] != index:
@@ -926,17 +927,22 @@ def _components(forms: list[list[Term]]) -> list[list[list[Term]]]:
         return index
 
     owner: dict[ValueKey, int] = {}
-    for index, form in enumerate(forms):
-        for term in form:
-            for key in term:
-                if key in owner:
-                    parent[root(index)] = root(owner[key])
-                else:
-                    owner[key] = index
-    groups: dict[int, list[list[Term]]] = {}
-    for index, form in enumerate(forms):
-        groups.setdefault(root(index), []).append(form)
+    for index, item in enumerate(keys):
+        for key in item:
+            if key in owner:
+                parent[root(index)] = root(owner[key])
+            else:
+                owner[key] = index
+    groups: dict[int, list[int]] = {}
+    for index in range(len(keys)):
+        groups.setdefault(root(index), []).append(index)
     return list(groups.values())
+
+
+def _components(forms: list[list[Term]]) -> list[list[list[Term]]]:
+    """The forms grouped so that forms sharing a value are in one group."""
+    keys = [[key for term in form for key in term] for form in forms]
+    return [[forms[index] for index in group] for group in sharing_groups(keys)]
 
 
 Conditions: TypeAlias = ir.Condition | Sequence[ir.Condition]

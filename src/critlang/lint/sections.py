@@ -48,6 +48,7 @@ from critlang.lint.intervals import (
     ValueKey,
     _term_id,
     multiply,
+    sharing_groups,
 )
 from critlang.semantics import ir
 
@@ -108,25 +109,7 @@ def _classes(forms: Sequence[list[Term] | None]) -> list[_Class]:
 
 def _components(classes: Sequence[_Class]) -> list[list[int]]:
     """The class numbers grouped so that classes sharing a value are in one group."""
-    parent = list(range(len(classes)))
-
-    def root(index: int) -> int:
-        while parent[index] != index:
-            parent[index] = parent[parent[index]]
-            index = parent[index]
-        return index
-
-    owner: dict[ValueKey, int] = {}
-    for number, item in enumerate(classes):
-        for key in item.keys:
-            if key in owner:
-                parent[root(number)] = root(owner[key])
-            else:
-                owner[key] = number
-    groups: dict[int, list[int]] = {}
-    for number in range(len(classes)):
-        groups.setdefault(root(number), []).append(number)
-    return list(groups.values())
+    return sharing_groups([item.keys for item in classes])
 
 
 # ---- pairs --------------------------------------------------------------------------------------
