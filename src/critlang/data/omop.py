@@ -68,7 +68,7 @@ from critlang.data.omop_tables import (
     identifier,
     load_duckdb,
 )
-from critlang.data.record import FactValue, LabResult, Occurrence, Record
+from critlang.data.record import FactValue, LabResult, Occurrence, Record, looks_numeric
 from critlang.data.sources import Entry, Tally
 from critlang.errors import UnitError
 from critlang.semantics.dictionary import FACT, Dictionary, standard
@@ -808,7 +808,7 @@ class _Reader:
         # The verbatim source value, when it is words: a number there without value_as_number is
         # one the export could not read, and is not guessed at.
         text = row.get("value_source_value")
-        if text is not None and not _looks_numeric(text):
+        if text is not None and not looks_numeric(text):
             self.tally.note(f"{spec.table}: values read from value_source_value")
             return _symbol_text(_SEMANTIC_TAG.sub("", text))
         return None
@@ -1017,14 +1017,6 @@ def _number(text: str, where: str, problems: list[str]) -> Fraction | None:
 
 def _limit(text: Cell, where: str, problems: list[str]) -> Fraction | None:
     return None if text is None else _number(text, where, problems)
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        Decimal(text.strip())
-    except InvalidOperation:
-        return False
-    return True
 
 
 def _symbol_text(text: str) -> str | None:

@@ -357,7 +357,7 @@ def _lab(raw_entry: object, where: str, reader: _Reader) -> LabResult | None:
     entry, name, code = identity
     raw = entry.get("value")
     value: Fraction | str | None
-    if isinstance(raw, str) and not _looks_numeric(raw):
+    if isinstance(raw, str) and not looks_numeric(raw):
         value = raw.strip().lower() or None
         if value is None:
             reader.problems.append(f"{where}.value is empty")
@@ -388,7 +388,8 @@ def _limit(entry: Mapping[str, Any], key: str, where: str, reader: _Reader) -> F
     return None if value is None else reader.number(value, f"{where}.{key}")
 
 
-def _looks_numeric(text: str) -> bool:
+def looks_numeric(text: str) -> bool:
+    """Whether ``text`` reads as a decimal number (a lab value, not a qualitative result)."""
     try:
         Decimal(text.strip())
     except InvalidOperation:
