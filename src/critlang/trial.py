@@ -15,7 +15,14 @@ from critlang.diagnostics import Diagnostic
 from critlang.errors import CheckError, CritlangError, ParseError, RecordError
 from critlang.eval.compiled import Compiled, Fast, compile_criteria
 from critlang.eval.plan import Condition, Context, Planner, Unknown, value_text
-from critlang.eval.result import CriterionResult, Outcome, Result, Verdict, verdict_of
+from critlang.eval.result import (
+    CriterionResult,
+    LazyResult,
+    Outcome,
+    Result,
+    Verdict,
+    verdict_of,
+)
 from critlang.eval.truth import Truth
 from critlang.semantics import ir
 from critlang.semantics.checker import Checker, Definition
@@ -177,14 +184,8 @@ class Trial:
         if not evidence and compiled is not None:
             verdict, truths = compiled(patient, self.dictionary, day_anchors)  # type: ignore[operator]
             # Positional: this runs once per record screened.
-            return Result(
-                self._id,
-                patient.id,
-                as_of_text,
-                verdict,
-                lambda: self._criterion_results(truths),
-                patient.problems,
-                lambda: tuple(map(_outcome_of, truths)),
+            return LazyResult(
+                self._id, patient.id, as_of_text, verdict, self, truths, patient.problems
             )
         context = Context(patient, self.dictionary, day_anchors, evidence)
         criteria = self._closures(context)
@@ -225,7 +226,7 @@ class Trial:
             format=format,
         )
 
-    def _criterion_results(self, truths: tuple[Fast | None, ...]) -> tuple[CriterionResult, ...]:
+    def criterion_results(self, truths: tuple[Fast | None, ...]) -> tuple[CriterionResult, ...]:
         """The compiled function's truths as results (without evidence)."""
         return tuple(
             CriterionResult(
@@ -240,6 +241,10 @@ class Trial:
             )
             for criterion, truth in zip(self.criteria, truths, strict=True)
         )
+
+    def outcomes_of(self, truths: tuple[Fast | None, ...]) -> tuple[Outcome, ...]:
+        """The compiled function's truths as outcomes."""
+        return tuple(map(_outcome_of, truths))
 
 
 def as_record(record: Record | Mapping[str, Any] | str) -> Record:

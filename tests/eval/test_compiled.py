@@ -30,6 +30,9 @@ _ALLOWED = {
     "dictionary",
     "_context",
     "_facts",
+    "_fact",
+    "entry_set",
+    "name",
     "_conditions",
     "evaluate",
     "verdict",
@@ -261,3 +264,65 @@ def test_a_unit_no_one_can_read_is_unknown_with_its_reason() -> None:
         assert outcome.outcome is Outcome.UNKNOWN
         assert "furlongs/fortnight!" in outcome.reasons[0]
     assert_same(checked, patient)
+
+
+truth_leaves = st.sampled_from(
+    [
+        "childbearing_potential",
+        "not childbearing_potential",
+        "malignancy except basal_cell_carcinoma",
+        "lung_cancer",
+        "liver_metastases",
+        "chemotherapy",
+        "live_vaccine",
+    ]
+)
+conditions = st.lists(
+    st.fixed_dictionaries(
+        {"code": st.sampled_from(["ICD10:C34.1", "ICD10:C44.91", "ICD10:C78.7", "ICD10:I10"])},
+        optional={
+            "status": st.sampled_from(["active", "resolved"]),
+            "onset": st.sampled_from(["2020-01-01", "2025-06-02", "2025-07-01"]),
+        },
+    ),
+    max_size=3,
+)
+
+
+@given(
+    st.lists(truth_leaves, min_size=1, max_size=3),
+    st.one_of(st.none(), conditions),
+    st.one_of(st.none(), st.booleans(), st.just("yes")),
+    st.sampled_from(["childbearing_potential", "Childbearing_Potential", "other"]),
+)
+def test_sections_read_once_or_many_times_agree(
+    leaves: list[str], found: list[dict[str, str]] | None, flag: object, key: str
+) -> None:
+    # A section read in one place is read directly, one read in several is indexed once.
+    once = trial(f"inclusion\n  I1: {' and '.join(leaves)}\nexclusion\n")
+    many = trial(
+        f"inclusion\n  I1: {' and '.join(leaves)}\nexclusion\n  E1: {' or '.join(leaves)}\n"
+    )
+    events = [{"name": "chemotherapy", "date": "2025-05-01"}] if "chemo" in "".join(leaves) else []
+    facts = {} if flag is None else {key: flag}
+    patient = record(conditions=found, facts=facts, events=events)
+    if found is None:
+        del patient["conditions"]
+    for checked in (once, many):
+        assert_same(checked, patient)
+
+
+def test_a_section_read_once_is_read_directly() -> None:
+    once = trial("inclusion\n  I1: lung_cancer and childbearing_potential\nexclusion\n")
+    many = trial(
+        "inclusion\n  I1: lung_cancer and childbearing_potential\n"
+        "exclusion\n  E1: lung_cancer or childbearing_potential\n"
+    )
+    direct = generate(once._planner, once.criteria)
+    indexed = generate(many._planner, many.criteria)
+    assert direct is not None
+    assert indexed is not None
+    assert "record.conditions" in direct[0]
+    assert "_fact(" in direct[0]
+    assert "_conditions(" in indexed[0]
+    assert "facts.get(" in indexed[0]

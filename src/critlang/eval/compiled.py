@@ -34,6 +34,7 @@ from critlang.eval.plan import (
     Unknown,
     active_or_ever,
     context_with,
+    fact_value,
     index_conditions,
     index_events,
     index_facts,
@@ -106,12 +107,19 @@ class _ScaledThreshold:
 
 
 class _Emitter:
-    def __init__(self, planner: Planner) -> None:
+    """Writes the function's lines. ``direct`` names the record sections (``facts``,
+    ``conditions``, ``events``) read in one place only: they are read there directly, without
+    indexing the whole section first; ``uses`` counts the places each section is read."""
+
+    def __init__(self, planner: Planner, direct: frozenset[str] = frozenset()) -> None:
         self.planner = planner
+        self.direct = direct
+        self.uses: dict[str, int] = {}
         self.namespace: dict[str, Any] = {
             "_UNSET": UNSET,
             "_context": context_with,
             "_facts": index_facts,
+            "_fact": fact_value,
             "_conditions": index_conditions,
             "_events": index_events,
             "_Quantity": Quantity,
@@ -146,6 +154,7 @@ class _Emitter:
     def need(self, section: str, depth: int) -> None:
         """Index the record's ``facts``, ``conditions`` or ``events`` if not done yet (taken from
         the context when there is one, so that nothing is indexed twice)."""
+        self.uses[section] = self.uses.get(section, 0) + 1
         self.emit(depth, f"if {section} is _UNSET:")
         self.emit(
             depth + 1,
@@ -192,8 +201,11 @@ class _Emitter:
             name = self.constant(node.variable.name)
             slow = self.constant(adapt(self.planner.condition(node, polarity)))
             missing = self.constant((not_in_record(node.variable.name),))
-            self.need("facts", depth)
-            self.emit(depth, f"{target} = facts.get({name})")
+            if "facts" in self.direct:
+                self.emit(depth, f"{target} = _fact(record, dictionary, {name})")
+            else:
+                self.need("facts", depth)
+                self.emit(depth, f"{target} = facts.get({name})")
             self.emit(depth, f"if {target} is None:")
             self.emit(depth + 1, f"{target} = {missing}")
             self.emit(depth, f"elif {target}.__class__ is not bool:")
@@ -223,12 +235,19 @@ class _Emitter:
         missing = self.constant(
             (no_section(["conditions" if section == "conditions" else "events/treatments"]),)
         )
-        self.need(section, depth)
-        self.emit(depth, f"{target} = {section}")
+        if section in self.direct:
+            self.emit(depth, f"{target} = record.{section}")
+        else:
+            self.need(section, depth)
+            self.emit(depth, f"{target} = {section}")
         self.emit(depth, f"if {target} is None:")
         self.emit(depth + 1, f"{target} = {missing}")
         self.emit(depth, "else:")
-        self.emit(depth + 1, f"for {item}, {item_names} in {target}:")
+        if section in self.direct:
+            self.emit(depth + 1, f"for {item} in {target}:")
+            self.emit(depth + 2, f"{item_names} = dictionary.entry_set({item}.name, {item}.code)")
+        else:
+            self.emit(depth + 1, f"for {item}, {item_names} in {target}:")
         test = f"not {item_names}.isdisjoint({names})"
         if query.excluded:
             test += f" and {item_names}.isdisjoint({excluded})"
@@ -464,7 +483,18 @@ def generate(
 ) -> tuple[str, dict[str, Any]] | None:
     """The source of the function :func:`compile_criteria` compiles, and the constants it
     refers to by name; ``None`` when a condition nests too deeply."""
-    emitter = _Emitter(planner)
+    # A section read in one place is read there directly (see _Emitter): a second pass.
+    first = _generate(_Emitter(planner), criteria)
+    if first is None:
+        return None
+    direct = frozenset(section for section, uses in first[2].items() if uses == 1)
+    generated = _generate(_Emitter(planner, direct), criteria) if direct else first
+    return None if generated is None else generated[:2]
+
+
+def _generate(
+    emitter: _Emitter, criteria: list[ir.CheckedCriterion]
+) -> tuple[str, dict[str, Any], dict[str, int]] | None:
     results, failing, undecided = [], [], []
     try:
         for index, criterion in enumerate(criteria):
@@ -496,4 +526,4 @@ def generate(
     lines.append("    else:")
     lines.append(f"        verdict = {eligible}")
     lines.append(f"    return verdict, ({', '.join(results)}{',' if results else ''})")
-    return "\n".join(lines) + "\n", emitter.namespace
+    return "\n".join(lines) + "\n", emitter.namespace, emitter.uses

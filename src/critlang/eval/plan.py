@@ -129,6 +129,17 @@ def index_facts(record: Record, dictionary: Dictionary) -> dict[str, Any]:
     return facts
 
 
+def fact_value(record: Record, dictionary: Dictionary, name: str) -> Any:
+    """The record's value of one fact: ``index_facts(record, dictionary).get(name)`` without
+    indexing the others."""
+    value: Any = record.sex.casefold() if name == "sex" and record.sex is not None else None
+    known = dictionary.fact_names
+    for key, given in record.facts.items():
+        if (known.get(key) or dictionary.fact_name(key)) == name:
+            value = given
+    return value
+
+
 def index_conditions(record: Record, dictionary: Dictionary) -> IndexedOccurrences | None:
     """The record's conditions section, indexed (``None``: the record has none)."""
     return index_occurrences(record.conditions, dictionary)

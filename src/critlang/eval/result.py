@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -83,12 +82,7 @@ class CriterionResult:
 
 
 class Result:
-    """The evaluation of one patient against one trial (read-only).
-
-    ``criteria`` (and ``outcomes``) may be given as functions that build them: screening many
-    records then pays for the per-criterion objects only when they are read, and reading
-    ``outcomes`` needs none of them.
-    """
+    """The evaluation of one patient against one trial (read-only)."""
 
     __slots__ = ("_criteria", "_outcomes", "as_of", "record", "record_problems", "trial", "verdict")
 
@@ -98,9 +92,8 @@ class Result:
         record: str | None,
         as_of: str | None,
         verdict: Verdict,
-        criteria: tuple[CriterionResult, ...] | Callable[[], tuple[CriterionResult, ...]],
+        criteria: tuple[CriterionResult, ...],
         record_problems: tuple[str, ...] = (),
-        outcomes: tuple[Outcome, ...] | Callable[[], tuple[Outcome, ...]] | None = None,
     ) -> None:
         self.trial = trial
         self.record = record
@@ -108,14 +101,11 @@ class Result:
         self.verdict = verdict
         self._criteria = criteria
         self.record_problems = record_problems
-        self._outcomes = outcomes
+        self._outcomes: tuple[Outcome, ...] | None = None
 
     @property
     def criteria(self) -> tuple[CriterionResult, ...]:
-        criteria = self._criteria
-        if callable(criteria):
-            criteria = self._criteria = criteria()
-        return criteria
+        return self._criteria
 
     @property
     def outcomes(self) -> tuple[Outcome, ...]:
@@ -123,8 +113,6 @@ class Result:
         outcomes = self._outcomes
         if outcomes is None:
             outcomes = self._outcomes = tuple(item.outcome for item in self.criteria)
-        elif callable(outcomes):
-            outcomes = self._outcomes = outcomes()
         return outcomes
 
     def __eq__(self, other: object) -> bool:
@@ -198,6 +186,55 @@ class Result:
             "criteria": [item.to_dict() for item in self.criteria],
             "record_problems": list(self.record_problems),
         }
+
+
+class Truths(Protocol):
+    """What turns a compiled evaluation's per-criterion truths into results (the trial)."""
+
+    def criterion_results(self, truths: tuple[Any, ...]) -> tuple[CriterionResult, ...]: ...
+
+    def outcomes_of(self, truths: tuple[Any, ...]) -> tuple[Outcome, ...]: ...
+
+
+class LazyResult(Result):
+    """A :class:`Result` holding the compiled truths: its per-criterion objects (and outcomes)
+    are built from them when first read. Screening makes one per record, so it is cheap to
+    make: no functions made per record, only the fields."""
+
+    __slots__ = ("_maker", "_truths")
+
+    def __init__(
+        self,
+        trial: str | None,
+        record: str | None,
+        as_of: str | None,
+        verdict: Verdict,
+        maker: Truths,
+        truths: tuple[Any, ...],
+        record_problems: tuple[str, ...] = (),
+    ) -> None:
+        self.trial = trial
+        self.record = record
+        self.as_of = as_of
+        self.verdict = verdict
+        self._maker = maker
+        self._truths = truths
+        self.record_problems = record_problems
+        self._criteria = self._outcomes = None  # type: ignore[assignment]
+
+    @property
+    def criteria(self) -> tuple[CriterionResult, ...]:
+        criteria = self._criteria
+        if criteria is None:
+            criteria = self._criteria = self._maker.criterion_results(self._truths)
+        return criteria
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        outcomes = self._outcomes
+        if outcomes is None:
+            outcomes = self._outcomes = self._maker.outcomes_of(self._truths)
+        return outcomes
 
 
 def verdict_of(criteria: tuple[CriterionResult, ...]) -> Verdict:
