@@ -30,20 +30,33 @@ class Source:
     def __init__(self, text: str, name: str = "<string>") -> None:
         self.text = text
         self.name = name
-        starts = [0]
-        starts.extend(index + 1 for index, char in enumerate(text) if char == "\n")
-        self._line_starts = starts
+        self._line_starts: list[int] | None = None  # found when first asked for a location
+
+    @property
+    def line_starts(self) -> list[int]:
+        """The offset where each line starts."""
+        starts = self._line_starts
+        if starts is None:
+            starts = self._line_starts = [0]
+            find = self.text.find
+            index = find("\n")
+            while index >= 0:
+                starts.append(index + 1)
+                index = find("\n", index + 1)
+        return starts
 
     def location(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
         offset = max(0, min(offset, len(self.text)))
-        line = bisect_right(self._line_starts, offset)
-        return line, offset - self._line_starts[line - 1] + 1
+        starts = self.line_starts
+        line = bisect_right(starts, offset)
+        return line, offset - starts[line - 1] + 1
 
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its line end."""
-        if not 1 <= line <= len(self._line_starts):
+        starts = self.line_starts
+        if not 1 <= line <= len(starts):
             return ""
-        start = self._line_starts[line - 1]
+        start = starts[line - 1]
         end = self.text.find("\n", start)
         return self.text[start : end if end >= 0 else len(self.text)].rstrip("\r")

@@ -39,7 +39,6 @@ time. See docs/data.md for the trade-off against requiring files sorted by patie
 from __future__ import annotations
 
 import datetime
-import gc
 import json
 import math
 import mmap
@@ -52,6 +51,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from critlang.allocation import collector_paused
 from critlang.data.record import FactValue, LabResult, Occurrence, Record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import UnitError
@@ -324,21 +324,15 @@ def _skipped_files(path: Path) -> list[Path]:
 
 def _parse(data: bytes | str) -> tuple[Any, str | None]:
     """JSON with exact decimals, or why it is not JSON."""
-    # A parsed document has no reference cycles, so the cycle collector has nothing to find in
-    # the many objects it allocates; pausing it makes a large bundle parse about 15 % faster.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        if isinstance(data, bytes):
-            data = data.decode(json.detect_encoding(data), "surrogatepass")
-        return _DECODER.decode(data), None
+        with collector_paused():  # a parsed document has no cycles: about 15 % faster
+            if isinstance(data, bytes):
+                data = data.decode(json.detect_encoding(data), "surrogatepass")
+            return _DECODER.decode(data), None
     except RecursionError:
         return None, "not readable: nested too deeply"
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
         return None, f"not valid JSON: {error}"
-    finally:
-        if collecting:
-            gc.enable()
 
 
 # ---- sections -------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ import re
 
 import attrs
 
+from critlang.allocation import collector_paused
 from critlang.fmt.doc import (
     Align,
     Doc,
@@ -92,13 +93,13 @@ def format_source(text: str, name: str = "<string>") -> str:
       I1 "Age": age >= 18 years
       I2:       ECOG <= 1  # PS
     """
-    program = parse_program(text, name)
-    return _Formatter(text, program).format()
+    return format_program(text, parse_program(text, name))
 
 
 def format_program(text: str, program: ast.Program) -> str:
     """Like :func:`format_source`, for a program already parsed from ``text``."""
-    return _Formatter(text, program).format()
+    with collector_paused():  # many objects made; any cycle among them is collected after
+        return _Formatter(text, program).format()
 
 
 # ---- the file as a sequence of items, section keywords and comments --------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attrs
 
+from critlang.allocation import collector_paused
 from critlang.diagnostics import Applicability, Diagnostic, Edit, Severity
 from critlang.errors import CritlangError
 from critlang.lint.config import Selection, specificity
@@ -98,14 +99,15 @@ def lint_text(
     dictionary: Dictionary | None = None,
 ) -> FileResult:
     """Lint criteria text; ``path`` is the file on disk, for ``use``."""
-    context = analyse(text, name, path, dictionary)
-    rules = (selection or Selection()).rules()
-    return FileResult(
-        name=name,
-        diagnostics=tuple(run_rules(context, rules)),
-        parse_failed=not context.parsed,
-        source=context.source,
-    )
+    with collector_paused():  # many objects made; any cycle among them is collected after
+        context = analyse(text, name, path, dictionary)
+        rules = (selection or Selection()).rules()
+        return FileResult(
+            name=name,
+            diagnostics=tuple(run_rules(context, rules)),
+            parse_failed=not context.parsed,
+            source=context.source,
+        )
 
 
 def lint_file(

@@ -13,19 +13,18 @@ import lark
 from lark import (
     Lark,
     Token,
-    Tree,
     UnexpectedCharacters,
     UnexpectedEOF,
     UnexpectedInput,
     UnexpectedToken,
 )
-from lark.exceptions import VisitError
 
+from critlang.allocation import collector_paused
 from critlang.diagnostics import Diagnostic
 from critlang.errors import CritlangError, ParseError
 from critlang.source import Source, Span
 from critlang.syntax import ast, comments
-from critlang.syntax.build import AstBuilder, BuildError
+from critlang.syntax.build import AstBuilder, BuildError, install
 
 # A criteria file is a few kilobytes; anything this large is not one.
 MAX_SOURCE_CHARS = 1_000_000
@@ -56,8 +55,13 @@ def cache_directory() -> Path | None:
     return Path(base) / "critlang"
 
 
-@functools.cache
 def _parser() -> Lark:
+    return _parsing()[0]
+
+
+@functools.cache
+def _parsing() -> tuple[Lark, AstBuilder]:
+    """The parser, made to build the AST as it parses, and its builder."""
     text = grammar_text()
     options: dict[str, object] = {
         "parser": "lalr",
@@ -78,7 +82,8 @@ def _parser() -> Lark:
             options["cache"] = str(folder / f"parser-{digest}.lark")
         except OSError:
             pass
-    return Lark(text, **options)
+    parser = Lark(text, **options)
+    return parser, install(parser)
 
 
 # A criteria file on disk: larger than this is not one either.
@@ -115,23 +120,19 @@ def read_file(path: Path) -> str:
 def parse_program(text: str, name: str = "<string>") -> ast.Program:
     """Parse a criteria file (or dictionary); raises :class:`ParseError` with locations."""
     source = Source(text, name)
-    with comments.collecting() as found:
-        tree = _parse(source, "start")
-    program = _build(tree, source)
+    with collector_paused(), comments.collecting() as found:
+        program = _parse(source, "start")
     assert isinstance(program, ast.Program)
     return ast.Program(items=program.items, comments=tuple(found), span=program.span)
 
 
 def parse_expression(text: str, name: str = "<expr>") -> ast.Expr:
     """Parse a single expression such as ``ANC >= 1.5 x10^9/L and ECOG in 0..2``."""
-    source = Source(text, name)
-    tree = _parse(source, "expression")
-    expression = tree.children[0]
-    assert isinstance(expression, Tree)  # every alternative of `expr` builds a tree
-    return _build(expression, source)  # type: ignore[return-value]
+    return _parse(Source(text, name), "expression")  # type: ignore[return-value]
 
 
-def _parse(source: Source, start: str) -> Tree[Token]:
+def _parse(source: Source, start: str) -> object:
+    """The AST of ``source`` from the rule ``start``, its depth checked."""
     text = source.text
     if len(text) > MAX_SOURCE_CHARS:
         raise ParseError(
@@ -146,19 +147,12 @@ def _parse(source: Source, start: str) -> Tree[Token]:
         raise ParseError(
             [_diagnostic(source, "E105", f"parentheses nested more than {MAX_DEPTH} deep", depth)]
         )
+    parser, builder = _parsing()
     try:
-        return _parser().parse(text, start=start)
+        with builder.building(source):
+            node = parser.parse(text, start=start)
     except UnexpectedInput as error:
         raise ParseError([_syntax_diagnostic(source, error)]) from None
-
-
-def _build(tree: Tree[Token], source: Source) -> object:
-    try:
-        node = AstBuilder(source).transform(tree)
-    except VisitError as error:
-        if isinstance(error.orig_exc, BuildError):
-            raise ParseError([error.orig_exc.diagnostic]) from None
-        raise
     except BuildError as error:
         raise ParseError([error.diagnostic]) from None
     deep = _too_deep(node)
@@ -191,35 +185,38 @@ def _bracket_depth(text: str) -> int | None:
     return None
 
 
-# Each AST class's fields, looked up once (the depth check visits every node of every file).
-_FIELDS: dict[type, tuple[str, ...]] = {}
+# Each AST class's fields that may hold nodes (all but the span), looked up once.
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _fields(node_type: type) -> tuple[str, ...]:
+def _child_fields(node_type: type) -> tuple[str, ...]:
     import attrs
 
-    found = _FIELDS.get(node_type)
+    found = _CHILD_FIELDS.get(node_type)
     if found is None:
-        found = _FIELDS[node_type] = (
-            tuple(field.name for field in attrs.fields(node_type)) if attrs.has(node_type) else ()
+        found = _CHILD_FIELDS[node_type] = tuple(
+            field.name for field in attrs.fields(node_type) if field.name != "span"
         )
     return found
 
 
 def _too_deep(root: object) -> int | None:
-    """Offset of a node deeper than MAX_DEPTH (long `+` chains nest without parentheses)."""
-    stack: list[tuple[object, int]] = [(root, 0)]
+    """Offset of the first node (in text order) deeper than MAX_DEPTH: long `+` chains nest
+    without parentheses."""
+    node_type = ast.Node
+    stack: list[tuple[ast.Node, int]] = [(root, 0)] if isinstance(root, node_type) else []
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            span = getattr(node, "span", None)
-            return span.start if isinstance(span, Span) else 0
-        for name in _fields(type(node)):
+            return node.span.start
+        children: list[ast.Node] = []
+        for name in _child_fields(node.__class__):
             value = getattr(node, name)
-            if isinstance(value, tuple):
-                stack.extend((item, depth + 1) for item in value)
-            elif _fields(type(value)):
-                stack.append((value, depth + 1))
+            if value.__class__ is tuple:
+                children.extend(item for item in value if isinstance(item, node_type))
+            elif isinstance(value, node_type):
+                children.append(value)
+        stack.extend((child, depth + 1) for child in reversed(children))  # the first on top
     return None
 
 
