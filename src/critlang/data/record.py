@@ -35,7 +35,10 @@ _RECORD_KEYS = frozenset({*_STRUCTURED_KEYS, "age", "deceased"})
 _QUANTITY_TEXT = re.compile(r"\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(.*?)\s*")
 
 
-@attrs.frozen(kw_only=True)
+# Results and occurrences are made by the tens per record screened: slotted classes that are not
+# frozen (an attrs frozen class takes twice as long to make). Nothing changes them once read, so
+# they hash by value like frozen ones.
+@attrs.define(kw_only=True, unsafe_hash=True)
 class LabResult:
     """One result: by ``name`` or ``code``; ``value`` a number (with ``unit``) or a symbol."""
 
@@ -49,7 +52,7 @@ class LabResult:
     source: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True, unsafe_hash=True)
 class Occurrence:
     """A dated event, treatment or condition; ``end`` is the abatement for conditions."""
 
@@ -214,7 +217,7 @@ def _read_structured(data: Mapping[str, Any], reader: _Reader, identifier: str |
     labs = [
         lab
         for index, entry in enumerate(_section(data, "labs", reader) or [])
-        if (lab := _lab(entry, f"labs[{index}]", reader)) is not None
+        if (lab := _lab(entry, _lab_place(index), reader)) is not None
     ]
     events = _occurrences(data, EVENT_SECTIONS, reader)
     conditions = _occurrences(data, CONDITION_SECTIONS, reader)
@@ -229,6 +232,14 @@ def _read_structured(data: Mapping[str, Any], reader: _Reader, identifier: str |
         events=events,
         conditions=conditions,
     )
+
+
+_LAB_PLACES = tuple(f"labs[{index}]" for index in range(1024))
+
+
+def _lab_place(index: int) -> str:
+    """``labs[index]``, made once for the first thousand places (every record has them)."""
+    return _LAB_PLACES[index] if index < 1024 else f"labs[{index}]"
 
 
 def _occurrences(
@@ -303,36 +314,88 @@ def _plain_number(value: object) -> TypeGuard[int | Decimal]:
     return kind is int or (kind is Decimal and value.is_finite())  # type: ignore[attr-defined]
 
 
+# What plain lab entries hold repeats across a cohort's records: each text is checked, each day
+# and unit read, once per process (bounded, like _EXACT).
+_PLAIN_TEXTS: set[str] = set()
+_DAYS: dict[str, datetime.date] = {}
+_UNIT_CODES: dict[str, str] = {}
+_SEEN_LIMIT = 65536
+
+
 def _plain_text(value: object) -> bool:
     """None, or text with no space around it (what the general path keeps as it is)."""
-    return value is None or (type(value) is str and value != "" and value.strip() == value)
+    if value is None:
+        return True
+    if type(value) is not str:
+        return False
+    if value in _PLAIN_TEXTS:
+        return True
+    if value == "" or value.strip() != value:
+        return False
+    if len(_PLAIN_TEXTS) < _SEEN_LIMIT:
+        _PLAIN_TEXTS.add(value)
+    return True
+
+
+def _plain_day(day: object) -> datetime.date | None:
+    """A ``YYYY-MM-DD`` date; None for anything else (the general path then reads it)."""
+    if type(day) is not str:
+        return None
+    found = _DAYS.get(day)
+    if found is None:
+        if len(day) != 10:
+            return None
+        try:
+            found = datetime.date.fromisoformat(day)
+        except ValueError:
+            return None
+        if len(_DAYS) < _SEEN_LIMIT:
+            _DAYS[day] = found
+    return found
+
+
+def _plain_unit(unit: object) -> str | None:
+    """The UCUM code of a unit spelling; None when it needs the general path."""
+    if type(unit) is not str:
+        return None
+    found = _UNIT_CODES.get(unit)
+    if found is None:
+        if not unit or unit.strip() != unit:
+            return None
+        try:
+            found = parse_unit(unit).code
+        except UnitError:
+            return None
+        if len(_UNIT_CODES) < _SEEN_LIMIT:
+            _UNIT_CODES[unit] = found
+    return found
 
 
 def _plain_lab(entry: dict[str, Any], where: str) -> LabResult | None:
     """The common well-formed lab entry, read without the general path's checks (screening reads
     tens of them per record); None when anything is unusual, for :func:`_lab` to read and report.
     It gives exactly what the general path gives for the entries it accepts."""
-    name, code, value = entry.get("name"), entry.get("code"), entry.get("value")
+    get = entry.get
+    name, code = get("name"), get("code")
+    value: Any = get("value")
     if (name is None and code is None) or not (_plain_text(name) and _plain_text(code)):
         return None
-    if _plain_number(value):
-        exact: Fraction | str = _exact(value)
-    elif type(value) is str and value.isalpha() and value.islower() and value not in _NUMBER_WORDS:
+    kind = type(value)
+    exact: Fraction | str
+    if kind is int or (kind is Decimal and value.is_finite()):
+        exact = _EXACT.get(value) or _exact(value)
+    elif kind is str and value.isalpha() and value.islower() and value not in _NUMBER_WORDS:
         exact = value
     else:
         return None
-    unit, day, low, high = entry.get("unit"), entry.get("date"), entry.get("low"), entry.get("high")
+    unit, day, low, high = get("unit"), get("date"), get("low"), get("high")
+    unit_code = date = None
     if (
-        (unit is not None and (type(unit) is not str or unit.strip() != unit or not unit))
-        or (day is not None and (type(day) is not str or len(day) != 10))
+        (unit is not None and (unit_code := _plain_unit(unit)) is None)
+        or (day is not None and (date := _plain_day(day)) is None)
         or (low is not None and not _plain_number(low))
         or (high is not None and not _plain_number(high))
     ):
-        return None
-    try:
-        unit_code = None if unit is None else parse_unit(unit).code
-        date = None if day is None else datetime.date.fromisoformat(day)
-    except (UnitError, ValueError):
         return None
     return LabResult(
         name=name,

@@ -292,6 +292,27 @@ def _inside(day: datetime.date, bounds: Bounds) -> bool:
     return (low is None or day >= low) and (high is None or day <= high)
 
 
+_ONE_DAY = datetime.timedelta(days=1)
+_CLOSED: dict[Bounds, tuple[datetime.date, datetime.date]] = {}
+
+
+def _closed(bounds: Bounds) -> tuple[datetime.date, datetime.date]:
+    """The first and last day inside ``bounds`` (``_inside(day, bounds)`` is
+    ``first <= day <= last``); an empty window has its first day after its last."""
+    found = _CLOSED.get(bounds)
+    if found is None:
+        low, high, strict = bounds
+        try:
+            first = datetime.date.min if low is None else low + _ONE_DAY if strict else low
+            last = datetime.date.max if high is None else high - _ONE_DAY if strict else high
+        except OverflowError:  # strictly after the last date there is, or before the first
+            first, last = datetime.date.max, datetime.date.min
+        found = (first, last)
+        if len(_CLOSED) < 10_000:
+            _CLOSED[bounds] = found
+    return found
+
+
 def _overlaps(start: datetime.date, end: datetime.date | None, bounds: Bounds) -> bool:
     low, high, strict = bounds
     if strict:
@@ -956,7 +977,10 @@ class Planner:
                 bounds = bounds_of(ctx)
                 if isinstance(bounds, Unknown):
                     return bounds
-                results = [r for r in results if r.date is not None and _inside(r.date, bounds)]
+                first, last = _closed(bounds)
+                results = [
+                    r for r in results if (day := r.date) is not None and first <= day <= last
+                ]
                 if not results and not allow_empty:
                     where = f" {window.describe()} ({_bounds_text(bounds)})"
                     return Unknown(f"no {name} result{where}")

@@ -236,6 +236,15 @@ class LazyResult(Result):
             outcomes = self._outcomes = self._maker.outcomes_of(self._truths)
         return outcomes
 
+    @property
+    def missing(self) -> tuple[str, ...]:
+        # An UNKNOWN truth is the tuple of its reasons: no per-criterion objects needed.
+        return tuple(
+            dict.fromkeys(
+                reason for truth in self._truths if truth.__class__ is tuple for reason in truth
+            )
+        )
+
 
 def verdict_of(criteria: tuple[CriterionResult, ...]) -> Verdict:
     """INELIGIBLE if an inclusion is NOT MET or an exclusion is MET; else UNDETERMINED if any is
