@@ -378,3 +378,44 @@ def test_a_bare_condition_that_begins_after_screening_is_not_active_at_screening
     earlier = [{"code": "ICD10:C34.1", "onset": "2025-05-01", "status": "active"}]
     assert outcome("lung_cancer", conditions=later) is Outcome.NOT_MET
     assert outcome("lung_cancer", conditions=earlier) is Outcome.MET
+
+
+def test_a_condition_is_one_by_its_section_not_by_its_source_text() -> None:
+    # Records built in Python, by a reader or by hand: the section decides, whatever the maker set.
+    import datetime
+
+    import attrs
+
+    from critlang.data.record import Occurrence, Record
+
+    resolved = Occurrence(
+        name="lung_cancer",
+        code=None,
+        start=datetime.date(2020, 1, 1),
+        end=None,
+        status="resolved",
+        source="anything",
+    )
+    checked = trial("inclusion\n  I1: lung_cancer\nexclusion\n")
+
+    def patient(**sections: tuple[Occurrence, ...] | None) -> Record:
+        return Record(
+            id="P",
+            birth_date=None,
+            sex=None,
+            age=None,
+            anchors={"screening": datetime.date(2025, 6, 2)},
+            facts={},
+            labs=(),
+            events=sections.get("events"),
+            conditions=sections.get("conditions"),
+        )
+
+    as_condition = patient(conditions=(resolved,))
+    assert as_condition.conditions is not None
+    assert as_condition.conditions[0].condition
+    as_event = patient(events=(attrs.evolve(resolved, condition=True),))
+    assert as_event.events is not None
+    assert not as_event.events[0].condition
+    for fast in (False, True):
+        assert checked.evaluate(as_condition, evidence=fast).outcomes == (Outcome.NOT_MET,)

@@ -1248,7 +1248,15 @@ class _Mapper:
             chart.problems.append(f"{source}: ends ({end}) before it starts ({start})")
             return
         into.append(
-            Occurrence(name=None, code=code, start=start, end=end, status=status, source=source)
+            Occurrence(
+                name=None,
+                code=code,
+                start=start,
+                end=end,
+                status=status,
+                source=source,
+                condition=into is chart.conditions,
+            )
         )
 
     # ---- codes and dates ----

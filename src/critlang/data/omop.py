@@ -865,8 +865,8 @@ class _Reader:
             start=start,
             end=end,
             status=status,
-            # the evaluator tells conditions from events by this prefix
             source=f"{section} ({where})",
+            condition=spec is CONDITION,
         )
 
     def _date(

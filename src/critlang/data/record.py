@@ -15,7 +15,7 @@ import datetime
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, TypeGuard
@@ -54,7 +54,12 @@ class LabResult:
 
 @attrs.define(kw_only=True, unsafe_hash=True)
 class Occurrence:
-    """A dated event, treatment or condition; ``end`` is the abatement for conditions."""
+    """A dated event, treatment or condition; ``end`` is the abatement for conditions.
+
+    ``condition`` says which it is: a condition counts while active, an event whenever it was.
+    A record's ``conditions`` hold conditions and its ``events`` the rest, whatever their makers
+    set (the record sees to it).
+    """
 
     name: str | None
     code: str | None
@@ -62,6 +67,7 @@ class Occurrence:
     end: datetime.date | None
     status: str | None
     source: str
+    condition: bool = False
 
 
 FactValue = Fraction | bool | str | datetime.date | tuple[Fraction, str]
@@ -71,6 +77,24 @@ def _lower_keys(anchors: Mapping[str, datetime.date]) -> Mapping[str, datetime.d
     if all(name == name.casefold() for name in anchors):
         return anchors
     return {name.casefold(): day for name, day in anchors.items()}
+
+
+def _as_conditions(items: Iterable[Occurrence] | None) -> tuple[Occurrence, ...] | None:
+    return _marked(items, True)
+
+
+def _as_events(items: Iterable[Occurrence] | None) -> tuple[Occurrence, ...] | None:
+    return _marked(items, False)
+
+
+def _marked(items: Iterable[Occurrence] | None, condition: bool) -> tuple[Occurrence, ...] | None:
+    """The section's occurrences, each marked as a condition or not by the section it is in."""
+    if items is None:
+        return None
+    return tuple(
+        item if item.condition is condition else attrs.evolve(item, condition=condition)
+        for item in items
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -83,8 +107,9 @@ class Record:
     anchors: Mapping[str, datetime.date] = attrs.field(converter=_lower_keys)
     facts: Mapping[str, FactValue]
     labs: tuple[LabResult, ...]
-    events: tuple[Occurrence, ...] | None  # None: the record has no event section at all
-    conditions: tuple[Occurrence, ...] | None
+    # None: the record has no such section at all
+    events: tuple[Occurrence, ...] | None = attrs.field(converter=_as_events)
+    conditions: tuple[Occurrence, ...] | None = attrs.field(converter=_as_conditions)
     problems: tuple[str, ...] = ()
 
 
@@ -251,8 +276,9 @@ def _occurrences(
         if entries is None:
             continue
         found = found or []
+        condition = key in CONDITION_SECTIONS
         for index, entry in enumerate(entries):
-            occurrence = _occurrence(entry, f"{key}[{index}]", reader)
+            occurrence = _occurrence(entry, f"{key}[{index}]", reader, condition)
             if occurrence is not None:
                 found.append(occurrence)
     return None if found is None else tuple(found)
@@ -273,7 +299,9 @@ def _identity(
     return entry, name, code
 
 
-def _occurrence(raw: object, where: str, reader: _Reader) -> Occurrence | None:
+def _occurrence(
+    raw: object, where: str, reader: _Reader, condition: bool = False
+) -> Occurrence | None:
     identity = _identity(raw, where, reader)
     if identity is None:
         return None
@@ -290,6 +318,7 @@ def _occurrence(raw: object, where: str, reader: _Reader) -> Occurrence | None:
         end=end,
         status=reader.text(entry.get("status"), f"{where}.status"),
         source=where,
+        condition=condition,
     )
 
 

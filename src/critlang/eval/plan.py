@@ -1243,14 +1243,14 @@ def _end(item: Occurrence) -> datetime.date | None:
     abatement are ongoing (``None``)."""
     if item.end is not None:
         return item.end
-    return None if item.source.startswith("conditions") else item.start
+    return None if item.condition else item.start
 
 
 def _ended_on_unknown_date(item: Occurrence) -> bool:
     """A condition marked inactive or resolved whose abatement date the record does not give."""
     return (
         item.end is None
-        and item.source.startswith("conditions")
+        and item.condition
         and item.status is not None
         and item.status.casefold() in _INACTIVE
     )
@@ -1293,7 +1293,7 @@ def single_section(query: ir.OccurrenceQuery) -> str | None:
 def active_or_ever(item: Occurrence, screening: datetime.date | None) -> bool:
     """An event counts whenever it was; a condition while active at screening: not inactive or
     resolved, begun on or before screening and not abated before it."""
-    if not item.source.startswith("conditions"):
+    if not item.condition:
         return True
     if item.status is not None and item.status.casefold() in _INACTIVE:
         return False
