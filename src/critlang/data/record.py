@@ -412,7 +412,8 @@ def _plain_lab(entry: dict[str, Any], where: str) -> LabResult | None:
     kind = type(value)
     exact: Fraction | str
     if kind is int or (kind is Decimal and value.is_finite()):
-        exact = _EXACT.get(value) or _exact(value)
+        found = _EXACT.get(value)
+        exact = _exact(value) if found is None else found
     elif kind is str and value.isalpha() and value.islower() and value not in _NUMBER_WORDS:
         exact = value
     else:
