@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import difflib
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import TypeVar
@@ -82,6 +81,8 @@ class Checker:
 
     def _did_you_mean(self, name: str, candidates: Iterable[str]) -> str | None:
         pool = {candidate.casefold(): candidate for candidate in candidates}
+        import difflib  # only for a name not found
+
         close = difflib.get_close_matches(name.casefold(), list(pool), n=3, cutoff=0.75)
         if not close:
             return None

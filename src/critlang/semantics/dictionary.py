@@ -14,7 +14,6 @@ import pickle
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 
 import attrs
@@ -344,12 +343,10 @@ def standard() -> Dictionary:
     Parsed once and kept in the user's cache folder (keyed by the files' contents), so that a
     cold ``critlang check`` does not parse the whole dictionary again.
     """
-    folder = resources.files("critlang").joinpath("std")
-    entries = sorted(folder.iterdir(), key=lambda item: item.name) if folder.is_dir() else []
+    folder = Path(__file__).resolve().parents[1] / "std"  # the package's files, as for the grammar
     texts = [
         (f"std/{entry.name}", entry.read_text(encoding="utf-8"))
-        for entry in entries
-        if entry.name.endswith(".crit")
+        for entry in sorted(folder.glob("*.crit"), key=lambda item: item.name)
     ]
     digest = hashlib.sha256(repr((critlang_version(), _code_fingerprint(), texts)).encode())
     digest_text = digest.hexdigest()[:16]
