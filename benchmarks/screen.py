@@ -11,7 +11,9 @@ seed trial NCT06945523:
   each record (every criterion's outcome), the verdict, and the same row kept per patient;
 
 as patients per second, the ratio critlang / hand-written (target <= 2), and peak memory (the peak
-resident set size of a fresh process doing only that, and its growth during the screen). Each
+resident set size of a fresh process doing only that, and its growth during the screen). Then the
+FHIR reader's parsing throughput in MB/s against plain ``json`` loading of the same files
+(``fhir.py``'s measurement; ``--no-fhir`` skips it). Each
 measure runs in its own fresh interpreter, in alternating rounds. Before timing, the two are checked
 to give the same outcome for every criterion on the first 2,000 patients; disagreements are printed.
 
@@ -303,6 +305,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2,000 patients")
     parser.add_argument("--sizes", type=int, nargs="+", help="cohort sizes (default 10000 100000)")
     parser.add_argument("--jobs", type=int, default=1, help="also time critlang with N processes")
+    parser.add_argument(
+        "--no-fhir", action="store_true", help="skip the FHIR parsing throughput (fhir.py)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -375,6 +380,26 @@ def main() -> None:
     )
     for note in notes:
         print(f"note: {note}")
+    if not args.no_fhir:
+        fhir_throughput(args.quick)
+
+
+def fhir_throughput(quick: bool) -> None:
+    """FHIR parsing throughput in MB/s against plain ``json`` loading of the same files: the
+    measurement of ``fhir.py``, run here as its own process so that both benchmarks print it."""
+    print("\nFHIR R4 parsing (benchmarks/fhir.py):", flush=True)
+    command = [sys.executable, str(Path(__file__).with_name("fhir.py"))]
+    completed = subprocess.run(
+        [*command, *(["--quick"] if quick else [])],
+        env=dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(completed.stdout.rstrip() or completed.stderr.strip())
 
 
 if __name__ == "__main__":
