@@ -259,6 +259,19 @@ def _lint(args: argparse.Namespace) -> int:
         raise _UsageError(str(error)) from None
 
 
+def _lsp(args: argparse.Namespace) -> int:
+    try:
+        from critlang.lsp.server import serve
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        raise _UsageError(
+            "the language server needs pygls: install critlang[lsp] (pip install 'critlang[lsp]')"
+        ) from None
+    serve()
+    return 0
+
+
 class _UsageError(Exception):
     pass
 
@@ -389,6 +402,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_lint_arguments(lint)
     lint.set_defaults(handler=_lint)
+
+    lsp = commands.add_parser(
+        "lsp", help="run the language server on standard input and output (for editors)"
+    )
+    # Editors' LSP clients often pass --stdio; it is the only transport, so it is accepted.
+    lsp.add_argument("--stdio", action="store_true", help="talk over stdio (the default)")
+    lsp.set_defaults(handler=_lsp)
     return parser
 
 
