@@ -1,5 +1,6 @@
 """Every node's span is its own text: the text under an expression's span parses back to an equal
-expression (spans are built while the parser reduces, so this is what holds them right)."""
+expression, and each child's span lies strictly inside its parent's (spans are built while the
+parser reduces, so this is what holds them right)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ def assert_spans_hold(text: str) -> None:
             assert parse_expression(own) == node, own
         for child in children(node):
             assert span.start <= child.span.start <= child.span.end <= span.end
+            # Strictly shorter than its parent: a node's depth is at most its length, which the
+            # parser's depth check relies on.
+            assert child.span.end - child.span.start < span.end - span.start
             pending.append(child)
     if program.items:
         # The program runs from its first item (or section keyword) to its last; after it, only

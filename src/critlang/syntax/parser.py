@@ -210,6 +210,9 @@ def _too_deep(root: object) -> int | None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             return node.span.start
+        span = node.span
+        if depth + span.end - span.start <= MAX_DEPTH:
+            continue  # every child is shorter than its parent: no deeper than it is long
         children: list[ast.Node] = []
         for name in _child_fields(node.__class__):
             value = getattr(node, name)
