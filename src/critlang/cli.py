@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from critlang.errors import CritlangError
+
+if TYPE_CHECKING:
+    from critlang.trial import Trial
 
 
 def _units_convert(args: argparse.Namespace) -> int:
@@ -140,7 +144,6 @@ def _screen(args: argparse.Namespace) -> int:
     from critlang.data import DataFormatError
     from critlang.errors import DiagnosticError
     from critlang.screen import ProgressLine, WhatIfError, screen
-    from critlang.trial import load
 
     relax: dict[str, str] = {}
     for value in args.relax or ():
@@ -167,13 +170,8 @@ def _screen(args: argparse.Namespace) -> int:
         ".ndjson",
     ):
         raise _UsageError(f"--out {args.out}: write rows to a .csv or a .jsonl file")
-    criteria = Path(args.criteria)
-    if not criteria.is_file():
-        raise _UsageError(f"{criteria}: no such file")
-    try:
-        trial = load(criteria)
-    except DiagnosticError as error:
-        print(error, file=sys.stderr)
+    trial = _criteria(args.criteria)
+    if trial is None:
         return 1
     show = not args.no_progress and sys.stderr.isatty() and not os.environ.get("CI")
     progress = ProgressLine(sys.stderr) if show else None
@@ -226,6 +224,41 @@ def _read_record(path: Path) -> str:
         raise _UsageError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise CritlangError(f"{path}: cannot read: {error}") from None
+
+
+def _criteria(name: str) -> Trial | None:
+    """The criteria file a command works on, checked; ``None`` (its errors printed) when it does
+    not check; a usage error when there is no such file."""
+    from critlang.errors import DiagnosticError
+    from critlang.trial import load
+
+    path = Path(name)
+    if not path.is_file():
+        raise _UsageError(f"{path}: no such file")
+    try:
+        return load(path)
+    except DiagnosticError as error:
+        print(error, file=sys.stderr)
+        return None
+
+
+def _sql(args: argparse.Namespace) -> int:
+    import datetime
+
+    try:
+        from critlang.sql import to_sql
+    except ImportError:
+        raise CritlangError("critlang sql needs sqlglot: pip install 'critlang[sql]'") from None
+    if args.as_of is not None:
+        try:
+            datetime.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise _UsageError(f"--as-of {args.as_of!r} is not a date (write YYYY-MM-DD)") from None
+    trial = _criteria(args.criteria)
+    if trial is None:
+        return 1
+    print(to_sql(trial, dialect=args.dialect, as_of=args.as_of, schema=args.schema) + ";")
+    return 0
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -374,6 +407,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="no progress line on standard error"
     )
     screen.set_defaults(handler=_screen)
+
+    sql = commands.add_parser("sql", help="print the criteria as one SQL query over the OMOP CDM")
+    sql.add_argument("criteria", metavar="CRITERIA", help="the criteria file (.crit)")
+    sql.add_argument(
+        "--dialect",
+        choices=("duckdb", "postgres", "spark", "databricks", "bigquery", "snowflake", "tsql"),
+        default="duckdb",
+        help="the SQL dialect to print (default duckdb)",
+    )
+    sql.add_argument("--schema", metavar="NAME", help="the schema that holds the OMOP tables")
+    sql.add_argument(
+        "--as-of", metavar="DATE", help="the screening date, baked into the query (YYYY-MM-DD)"
+    )
+    sql.set_defaults(handler=_sql)
 
     test = commands.add_parser("test", help="run the test cases written next to the criteria")
     test.add_argument(

@@ -108,7 +108,7 @@ class _Guess:
 
 
 @attrs.frozen
-class _Spec:
+class Spec:
     """What is read from one clinical table."""
 
     table: str
@@ -142,7 +142,7 @@ class _Spec:
 _LOINC = _Guess("LOINC", re.compile(r"[0-9]{1,7}-[0-9]"))
 _ICD10 = _Guess("ICD10", re.compile(r"[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?"))
 
-MEASUREMENT = _Spec(
+MEASUREMENT = Spec(
     "measurement",
     "measurement_id",
     "measurement_concept_id",
@@ -162,7 +162,7 @@ MEASUREMENT = _Spec(
     concept_extra=("value_as_concept_id", "unit_concept_id"),
     guess=_LOINC,
 )
-OBSERVATION = _Spec(
+OBSERVATION = Spec(
     "observation",
     "observation_id",
     "observation_concept_id",
@@ -180,7 +180,7 @@ OBSERVATION = _Spec(
     concept_extra=("value_as_concept_id", "unit_concept_id"),
     guess=_LOINC,
 )
-CONDITION = _Spec(
+CONDITION = Spec(
     "condition_occurrence",
     "condition_occurrence_id",
     "condition_concept_id",
@@ -192,7 +192,7 @@ CONDITION = _Spec(
     concept_extra=("condition_status_concept_id",),
     guess=_ICD10,
 )
-DRUG = _Spec(
+DRUG = Spec(
     "drug_exposure",
     "drug_exposure_id",
     "drug_concept_id",
@@ -201,7 +201,7 @@ DRUG = _Spec(
     ("drug_exposure_start_date", "drug_exposure_start_datetime"),
     ("drug_exposure_end_date", "drug_exposure_end_datetime", "verbatim_end_date"),
 )
-PROCEDURE = _Spec(
+PROCEDURE = Spec(
     "procedure_occurrence",
     "procedure_occurrence_id",
     "procedure_concept_id",
@@ -210,7 +210,7 @@ PROCEDURE = _Spec(
     ("procedure_date", "procedure_datetime"),
     ("procedure_end_date", "procedure_end_datetime"),
 )
-VISIT = _Spec(
+VISIT = Spec(
     "visit_occurrence",
     "visit_occurrence_id",
     "visit_concept_id",
@@ -425,7 +425,7 @@ class _Reader:
 
     # ---- the tables and the concepts they use --------------------------------------------------
 
-    def _usable(self) -> list[_Spec]:
+    def _usable(self) -> list[Spec]:
         present = self.tables.names()
         usable = []
         for spec in CLINICAL:
@@ -440,7 +440,7 @@ class _Reader:
             usable.append(spec)
         return usable
 
-    def _load_vocabulary(self, specs: Sequence[_Spec]) -> None:
+    def _load_vocabulary(self, specs: Sequence[Spec]) -> None:
         tables = self.tables
         used: set[int] = set()
         drugs: set[int] = set()
@@ -689,7 +689,7 @@ class _Reader:
 
     # ---- rows ------------------------------------------------------------------------------------
 
-    def _code(self, spec: _Spec, row: dict[str, Cell]) -> str | None:
+    def _code(self, spec: Spec, row: dict[str, Cell]) -> str | None:
         """The row's code, or None (counted) when it has none."""
         key = (spec.table, row[spec.concept], row[spec.source_concept], row[spec.source_value])
         found = self._codes.get(key)
@@ -703,7 +703,7 @@ class _Reader:
         return code
 
     def _resolve_code(
-        self, spec: _Spec, concept_text: Cell, source_text: Cell, source_value: Cell
+        self, spec: Spec, concept_text: Cell, source_text: Cell, source_value: Cell
     ) -> tuple[str | None, tuple[str, ...]]:
         """The code for these cells, and what to count each time a row has them."""
         notes: list[str] = []
@@ -754,7 +754,7 @@ class _Reader:
             choice = self._choices[key] = _Choice(best, bool(best_names), lost)
         return choice
 
-    def _lab(self, spec: _Spec, row: dict[str, Cell], problems: list[str]) -> LabResult | None:
+    def _lab(self, spec: Spec, row: dict[str, Cell], problems: list[str]) -> LabResult | None:
         where = f"{spec.table} {row[spec.id]}"
         value: Fraction | str | None
         text = row.get("value_as_number")
@@ -791,7 +791,7 @@ class _Reader:
             source=f"labs ({where})",
         )
 
-    def _symbol(self, spec: _Spec, row: dict[str, Cell]) -> str | None:
+    def _symbol(self, spec: Spec, row: dict[str, Cell]) -> str | None:
         """A qualitative value: the value concept's name, else the value text."""
         concept_text = row.get("value_as_concept_id")
         concept_id = identifier(concept_text)
@@ -813,7 +813,7 @@ class _Reader:
             return _symbol_text(_SEMANTIC_TAG.sub("", text))
         return None
 
-    def _unit(self, spec: _Spec, row: dict[str, Cell]) -> str | None:
+    def _unit(self, spec: Spec, row: dict[str, Cell]) -> str | None:
         text = row.get("unit_concept_id")
         number = identifier(text)
         if not number:
@@ -841,7 +841,7 @@ class _Reader:
         return unit
 
     def _occurrence(
-        self, spec: _Spec, row: dict[str, Cell], section: str, problems: list[str]
+        self, spec: Spec, row: dict[str, Cell], section: str, problems: list[str]
     ) -> Occurrence | None:
         code = self._code(spec, row)
         if code is None:

@@ -1,0 +1,118 @@
+"""Criteria compiled to one SQL query over the OMOP CDM 5.4 (``critlang sql``; docs/sql.md).
+
+``compile_query(trial, as_of=...)`` gives the query as a sqlglot expression, ``to_sql`` prints it
+in a dialect, and ``run_duckdb(trial, path, as_of)`` runs it with DuckDB over an OMOP export (a
+folder of CSV tables or a DuckDB database). The query returns one row per person: ``person_id``,
+``verdict`` and one column per criterion, named by its id, holding ``met``, ``not_met``,
+``unknown`` or ``review``; its semantics are the in-memory evaluator's over the records
+:func:`critlang.data.omop.read_omop` reads from the same export.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from critlang.errors import CritlangError
+from critlang.sql.generator import Options, SqlGenerator
+from critlang.sql.runner import SqlRow, run_duckdb
+from critlang.sql.source import qualify_tables
+from critlang.sql.units import known_units
+
+if TYPE_CHECKING:
+    from critlang.trial import Trial
+
+DIALECTS = ("duckdb", "postgres", "spark", "databricks", "bigquery", "snowflake", "tsql")
+
+
+def compile_query(
+    trial: Trial,
+    *,
+    as_of: datetime.date | str | None = None,
+    anchors: Mapping[str, datetime.date | str] | None = None,
+    schema: str | None = None,
+    units: Iterable[str] | None = None,
+    conditions: bool = True,
+    events: bool = True,
+) -> exp.Select:
+    """The trial's criteria as one query over the OMOP tables (see the module docstring).
+
+    ``as_of`` is the screening date and ``anchors`` other anchor dates (baked in as literals);
+    ``schema`` qualifies every OMOP table; ``units`` are the UCUM codes (as the export's
+    ``concept`` writes them) the query knows, by default a catalogue of common clinical units
+    and the dictionary's (a result in any other unit is UNKNOWN); ``conditions`` and
+    ``events`` say whether the export has a ``condition_occurrence`` table, and both
+    ``drug_exposure`` and ``procedure_occurrence`` (without them, what they would hold is
+    UNKNOWN).
+
+    Raises :class:`~critlang.errors.CritlangError` naming the criterion and the construct when
+    a criterion uses one the SQL backend does not support yet.
+    """
+    dates = _anchor_dates(as_of, anchors)
+    options = Options(
+        anchors=dates,
+        units=known_units(trial.dictionary.unique()) if units is None else tuple(units),
+        conditions=conditions,
+        events=events,
+    )
+    query = SqlGenerator(trial.criteria, trial.dictionary, options).query()
+    qualified = qualify_tables(query, schema)
+    assert isinstance(qualified, type(query))
+    return qualified
+
+
+def to_sql(
+    trial: Trial,
+    *,
+    dialect: str = "duckdb",
+    as_of: datetime.date | str | None = None,
+    schema: str | None = None,
+    pretty: bool = True,
+) -> str:
+    """:func:`compile_query` printed in ``dialect`` (one of :data:`DIALECTS`)."""
+    if dialect not in DIALECTS:
+        raise CritlangError(f"dialect {dialect!r}: use one of {', '.join(DIALECTS)}")
+    return render(compile_query(trial, as_of=as_of, schema=schema), dialect, pretty=pretty)
+
+
+def render(query: exp.Select, dialect: str, *, pretty: bool = True) -> str:
+    """A compiled query printed in ``dialect`` (sqlglot's dialect output)."""
+    if dialect in ("duckdb", "postgres"):
+        return query.sql(dialect=dialect, pretty=pretty)
+    # transform copies the query, which the generator may then change as it prints it
+    return query.transform(_portable).sql(dialect=dialect, pretty=pretty, copy=False)
+
+
+def _portable(node: exp.Expr) -> exp.Expr:
+    """What only DuckDB and Postgres say: ``AS MATERIALIZED``, and the ``g`` flag of
+    ``REGEXP_REPLACE`` (the other dialects always replace every match)."""
+    if isinstance(node, exp.RegexpReplace) and node.args.get("modifiers") is not None:
+        node.set("modifiers", None)
+        node.set("single_replace", None)
+    if isinstance(node, exp.CTE):
+        node.set("materialized", None)  # only DuckDB and Postgres write it
+    return node
+
+
+def _anchor_dates(
+    as_of: datetime.date | str | None, anchors: Mapping[str, datetime.date | str] | None
+) -> dict[str, datetime.date]:
+    """Anchor dates by lower-case name; ``as_of`` is the screening date."""
+    given = dict(anchors or {})
+    if as_of is not None:
+        given.setdefault("screening", as_of)
+    dates = {}
+    for name, day in given.items():
+        if isinstance(day, str):
+            try:
+                day = datetime.date.fromisoformat(day)
+            except ValueError:
+                raise CritlangError(f"{day!r} is not a date (write YYYY-MM-DD)") from None
+        dates[name.casefold()] = day
+    return dates
+
+
+__all__ = ["DIALECTS", "SqlRow", "compile_query", "render", "run_duckdb", "to_sql"]

@@ -1,0 +1,181 @@
+"""Running the compiled query with DuckDB over an OMOP export: a CSV folder or a database file.
+
+The export is opened as :mod:`critlang.data.omop_tables` opens it: a CSV file is read with
+DuckDB's ``read_csv``, every column as text (``VARCHAR``, no type sniffing), RFC 4180 quoting,
+short rows padded; a database file is attached read-only. Each table the query reads becomes a
+view in an in-memory schema ``omop`` with exactly the columns it reads (those the export lacks are
+NULL; a table it lacks is empty), so one query reads every export. Extensions are never installed
+or loaded: no network.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from sqlglot import exp
+
+from critlang.data.omop_tables import OmopError, csv_files, header, load_duckdb
+from critlang.sql.source import table_columns
+
+if TYPE_CHECKING:
+    from critlang.trial import Trial
+
+_SCHEMA = "omop"
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# A table without these is not read by the OMOP reader (its section is then missing).
+_REQUIRED = {
+    "condition_occurrence": "condition_concept_id",
+    "drug_exposure": "drug_concept_id",
+    "procedure_occurrence": "procedure_concept_id",
+}
+
+
+@attrs.frozen
+class SqlRow:
+    """One person's row: the verdict (``eligible``, ``ineligible``, ``undetermined``, or
+    ``error`` when the person's ``person`` rows disagree) and each criterion's outcome, in the
+    trial's order (None for an ``error`` row)."""
+
+    person_id: int
+    verdict: str
+    outcomes: tuple[str | None, ...]
+
+
+def _literal(text: str) -> str:
+    return exp.Literal.string(text).sql(dialect="duckdb")
+
+
+def _name(text: str) -> str:
+    return exp.to_identifier(text, quoted=True).sql(dialect="duckdb")
+
+
+class _Export:
+    """The export's tables as views in schema ``omop``; ``present`` maps each table found to
+    its columns (lower case) and the name to select them by."""
+
+    def __init__(self, connection: Any, path: Path, schema: str | None) -> None:
+        self.connection = connection
+        self.present: dict[str, dict[str, str]] = {}
+        self.sources: dict[str, str] = {}
+        connection.execute(f"CREATE SCHEMA {_name(_SCHEMA)}")
+        if path.is_dir():
+            self._csv(path)
+        elif path.is_file():
+            self._database(path, schema)
+        else:
+            raise OmopError(f"{path}: no such folder or file")
+        if "person" not in self.present:
+            raise OmopError(f"{path}: no person table (an OMOP export needs one)")
+        for table, columns in table_columns():
+            self._view(table, columns)
+
+    def _csv(self, folder: Path) -> None:
+        for table, file in csv_files(folder).items():
+            names = header(file)
+            self.present[table] = {name: name for name in names}
+            if not names:
+                continue
+            columns = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in names)
+            self.sources[table] = (
+                f"read_csv({_literal(str(file))}, header = true, auto_detect = false, "
+                f"delim = ',', quote = '\"', escape = '\"', null_padding = true, "
+                f"strict_mode = false, columns = {{{columns}}})"
+            )
+
+    def _database(self, file: Path, schema: str | None) -> None:
+        self.connection.execute(f"ATTACH {_literal(str(file))} AS source (READ_ONLY)")
+        found = self.connection.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = 'source' ORDER BY ordinal_position"
+        ).fetchall()
+        schemas: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}
+        for table_schema, table, column in found:
+            tables = schemas.setdefault(str(table_schema), {})
+            _, columns = tables.setdefault(str(table).lower(), (str(table), {}))
+            columns[str(column).lower()] = str(column)
+        if schema is None:
+            with_person = sorted(name for name, tables in schemas.items() if "person" in tables)
+            schema = "main" if "main" in with_person else (with_person or ["main"])[0]
+        for name, (table, columns) in schemas.get(schema, {}).items():
+            self.present[name] = columns
+            self.sources[name] = f"source.{_name(schema)}.{_name(table)}"
+
+    def _view(self, table: str, columns: Sequence[str]) -> None:
+        found = self.present.get(table, {})
+        source = self.sources.get(table)
+        items = [
+            f"{_name(found[column]) if column in found and source else 'CAST(NULL AS VARCHAR)'}"
+            f" AS {_name(column)}"
+            for column in columns
+        ]
+        body = f"SELECT {', '.join(items)}"
+        body += f" FROM {source}" if source else " WHERE FALSE"
+        self.connection.execute(f"CREATE VIEW {_name(_SCHEMA)}.{_name(table)} AS {body}")
+
+    def has_section(self, *tables: str) -> bool:
+        """Whether the reader reads every one of ``tables`` (present, with the columns it
+        needs, or an empty file)."""
+        for table in tables:
+            columns = self.present.get(table)
+            if columns is None:
+                return False
+            if columns and not {"person_id", _REQUIRED[table]} <= set(columns):
+                return False
+        return True
+
+    def unit_codes(self) -> list[str]:
+        """The UCUM codes of the units the results use."""
+        rows = self.connection.execute(
+            f"""
+            SELECT DISTINCT TRIM(CAST(concept_code AS VARCHAR)) FROM {_SCHEMA}.concept
+            WHERE TRIM(CAST(vocabulary_id AS VARCHAR)) = 'UCUM'
+              AND TRY_CAST(CAST(concept_id AS VARCHAR) AS BIGINT) IN (
+                SELECT TRY_CAST(CAST(unit_concept_id AS VARCHAR) AS BIGINT) FROM {_SCHEMA}.measurement
+                UNION
+                SELECT TRY_CAST(CAST(unit_concept_id AS VARCHAR) AS BIGINT) FROM {_SCHEMA}.observation)
+            """
+        ).fetchall()
+        return sorted(str(code) for (code,) in rows if code)
+
+
+def run_duckdb(
+    trial: Trial,
+    omop_path: str | Path,
+    as_of: datetime.date | str | None = None,
+    *,
+    anchors: Mapping[str, datetime.date | str] | None = None,
+    schema: str | None = None,
+) -> list[SqlRow]:
+    """Screen the persons of an OMOP export with the compiled query, run by DuckDB.
+
+    ``omop_path`` is a folder of CSV tables (``PERSON.csv`` …, names in any case) or a DuckDB
+    database file (its tables in ``schema``, by default the schema holding ``person``). The
+    units the export's results use are added to the query's catalogue, and a missing conditions
+    or events table makes what it would hold UNKNOWN, as for the in-memory reader. Rows come in
+    ``person_id`` order.
+    """
+    from critlang.sql import compile_query
+
+    duckdb = load_duckdb()
+    connection = duckdb.connect(config=_CONFIG)
+    try:
+        export = _Export(connection, Path(omop_path), schema)
+        query = compile_query(
+            trial,
+            as_of=as_of,
+            anchors=anchors,
+            schema=_SCHEMA,
+            units=export.unit_codes(),
+            conditions=export.has_section("condition_occurrence"),
+            events=export.has_section("drug_exposure", "procedure_occurrence"),
+        )
+        rows = connection.execute(query.sql(dialect="duckdb", copy=False)).fetchall()
+    except duckdb.Error as error:
+        raise OmopError(f"{omop_path}: DuckDB could not run the query ({error})") from error
+    finally:
+        connection.close()
+    return [SqlRow(int(row[0]), str(row[1]), tuple(row[2:])) for row in rows]
