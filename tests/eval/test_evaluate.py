@@ -419,3 +419,12 @@ def test_a_condition_is_one_by_its_section_not_by_its_source_text() -> None:
     assert not as_event.events[0].condition
     for fast in (False, True):
         assert checked.evaluate(as_condition, evidence=fast).outcomes == (Outcome.NOT_MET,)
+
+
+@pytest.mark.parametrize("unit", ["[IU]/L", "[iU]/L", "IU/L", "U/L"])
+def test_an_accepted_unit_is_read_under_any_of_its_codes(unit: str) -> None:
+    # OMOP writes international units as [iU]/L; ALT accepts "[IU]/L", the same unit.
+    checked = trial("inclusion\n  I1: ALT <= 40 U/L\nexclusion\n")
+    patient = record(labs=[{"name": "ALT", "value": 30, "unit": unit, "date": "2025-06-01"}])
+    for evidence in (True, False):
+        assert checked.evaluate(patient, evidence=evidence).outcomes == (Outcome.MET,)

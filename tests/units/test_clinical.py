@@ -14,6 +14,7 @@ from critlang.units import (
     normalise,
     parse_unit,
     same_kind,
+    same_unit,
 )
 
 CREATININE_MOLAR_MASS = 113.12  # g/mol
@@ -209,3 +210,12 @@ def test_convert_many_matches_scalar() -> None:
         convert(value, "x10^9/L", "/uL") for value in values
     ]
     assert convert_many([0, 100], "Cel", "[degF]") == [32.0, 212.0]
+
+
+def test_same_unit_is_one_unit_under_two_codes() -> None:
+    assert same_unit("[iU]/L", "[IU]/L")
+    assert same_unit("g/L", "g/L")
+    assert not same_unit("g/L", "g/dL")  # the same kind, another factor
+    assert not same_unit("U/L", "[IU]/L")  # enzyme units are not international units
+    assert not same_unit("mL/min/{1.73_m2}", "mL/min")
+    assert not same_unit("Cel", "K")

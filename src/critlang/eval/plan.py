@@ -42,7 +42,7 @@ from critlang.semantics.dictionary import (
     Dictionary,
     Variable,
 )
-from critlang.units import Unit, conversion, parse_unit
+from critlang.units import Unit, conversion, parse_unit, same_unit
 from critlang.wording import UNIT_WORDS, number_text
 
 _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
@@ -1169,7 +1169,11 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
         if unit is UNSET:
             assert target is not None
             try:
-                unit = parse_unit(target.code if code in accepts else code)
+                unit = parse_unit(code)
+                # An accepted spelling (or another code for the same unit: [iU]/L for [IU]/L)
+                # is read as the variable's unit.
+                if code in accepts or any(same_unit(unit, other) for other in accepts):
+                    unit = target
             except UnitError as error:
                 unit = error.reason
             else:

@@ -55,6 +55,7 @@ __all__ = [
     "parse_ucum",
     "parse_unit",
     "same_kind",
+    "same_unit",
 ]
 
 Value = int | float | Decimal | Fraction
@@ -160,6 +161,17 @@ def convert_exact(
     as a clinician reads them, not by binary rounding.
     """
     return conversion(source, target, molar_mass=molar_mass).apply_exact(value)
+
+
+def same_unit(a: UnitLike, b: UnitLike) -> bool:
+    """True when ``a`` and ``b`` are one unit under two codes: the same kind, and a factor of
+    exactly 1 between them (UCUM's ``[iU]`` and ``[IU]``, ``[iU]/L`` and ``[IU]/L``)."""
+    first, second = _unit(a), _unit(b)
+    if first.code == second.code:
+        return True
+    if kind_difference(first, second) is not None or first.is_special or second.is_special:
+        return False
+    return conversion(first, second).apply_exact(1) == 1
 
 
 def same_kind(a: UnitLike, b: UnitLike) -> bool:
