@@ -5,7 +5,7 @@ taken together) :mod:`critlang.lint.sections`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from critlang.lint.context import LintContext
 from critlang.lint.intervals import Analysis, atom
@@ -95,6 +95,18 @@ def children(node: ir.Condition) -> list[ir.Condition]:
     if isinstance(node, ir.Branch):
         return [node.condition, node.then, node.otherwise]
     return []
+
+
+def outermost(root: ir.Condition, found: Callable[[ir.Condition], bool]) -> Iterator[ir.Condition]:
+    """The conditions inside ``root`` (not ``root`` itself), in text order, for which ``found``
+    is true, without looking inside those."""
+    stack = list(reversed(children(root)))
+    while stack:
+        node = stack.pop()
+        if found(node):
+            yield node
+        else:
+            stack.extend(reversed(children(node)))
 
 
 def is_leaf(node: ir.Condition) -> bool:

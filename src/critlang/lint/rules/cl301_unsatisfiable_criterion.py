@@ -6,12 +6,12 @@ from critlang.lint.context import LintContext
 from critlang.lint.intervals import Analysis
 from critlang.lint.logic import (
     beyond_domain,
-    children,
     conditions,
     conjuncts,
     contradiction,
     file_analysis,
     is_leaf,
+    outermost,
     owner_text,
 )
 from critlang.lint.registry import Finding, rule
@@ -63,10 +63,8 @@ def unsatisfiable_criterion(context: LintContext) -> Iterator[Finding]:
 def _whole(
     owner: ast.Criterion | ast.Define, root: ir.Condition, analysis: Analysis
 ) -> Finding | None:
-    parts = conjuncts(root)
-    core = analysis.unsatisfiable_core(parts) or list(range(len(parts)))
-    clashing = [parts[index] for index in core]
-    if len(clashing) == 1 and beyond_domain(clashing[0]):
+    clashing = _clashing(root, analysis)
+    if clashing is None:
         return None
     what, span = owner_text(owner)
     if isinstance(owner, ast.Criterion):
@@ -86,24 +84,26 @@ def _whole(
 
 def _parts(root: ir.Condition, analysis: Analysis) -> Iterator[Finding]:
     """The outermost ``and``s (and single comparisons) inside ``root`` that can never hold."""
-    stack: list[ir.Condition] = [root]
-    while stack:
-        node = stack.pop()
-        dead = (
-            node is not root
-            and (isinstance(node, ir.All) or is_leaf(node))
-            and analysis.satisfiable(node) is False
-        )
-        if dead:
-            parts = conjuncts(node)
-            core = analysis.unsatisfiable_core(parts) or list(range(len(parts)))
-            clashing = [parts[index] for index in core]
-            if len(clashing) == 1 and beyond_domain(clashing[0]):
-                continue
+
+    def dead(node: ir.Condition) -> bool:
+        return (isinstance(node, ir.All) or is_leaf(node)) and analysis.satisfiable(node) is False
+
+    for node in outermost(root, dead):
+        clashing = _clashing(node, analysis)
+        if clashing is not None:
             yield Finding(
                 span=node.origin.span,
                 message=f"this part can never be met: {contradiction(clashing)}",
                 help="check the operators and bounds, or remove the dead part",
             )
-            continue
-        stack.extend(reversed(children(node)))
+
+
+def _clashing(node: ir.Condition, analysis: Analysis) -> list[ir.Condition] | None:
+    """The parts of an unsatisfiable ``node`` that clash (the smallest set found); ``None``
+    when it is a single comparison that only reaches beyond its variable's domain."""
+    parts = conjuncts(node)
+    core = analysis.unsatisfiable_core(parts) or list(range(len(parts)))
+    clashing = [parts[index] for index in core]
+    if len(clashing) == 1 and beyond_domain(clashing[0]):
+        return None
+    return clashing

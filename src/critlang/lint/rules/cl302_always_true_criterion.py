@@ -6,11 +6,11 @@ from critlang.lint.context import LintContext
 from critlang.lint.intervals import Analysis
 from critlang.lint.logic import (
     beyond_domain,
-    children,
     conditions,
     file_analysis,
     is_leaf,
     known_phrase,
+    outermost,
     owner_text,
     quote,
 )
@@ -80,21 +80,18 @@ def _whole(owner: ast.Criterion | ast.Define, root: ir.Condition, analysis: Anal
 def _parts(root: ir.Condition, analysis: Analysis) -> Iterator[Finding]:
     """The outermost ``or``, ``if``, ``implies`` or comparison inside ``root`` that is always
     true."""
-    stack: list[ir.Condition] = [root]
-    while stack:
-        node = stack.pop()
-        candidate = node is not root and (
-            isinstance(node, ir.Any_ | ir.Implication | ir.Branch) or is_leaf(node)
-        )
-        if candidate and analysis.valid(node) is True:
-            if not (is_leaf(node) and beyond_domain(node)):
-                yield Finding(
-                    span=node.origin.span,
-                    message=(
-                        f"this part is always true: every patient "
-                        f"{known_phrase(node, analysis)} meets {quote(node)}"
-                    ),
-                    help="check the operators and `and`/`or`, or remove the part",
-                )
-            continue
-        stack.extend(reversed(children(node)))
+
+    def always(node: ir.Condition) -> bool:
+        candidate = isinstance(node, ir.Any_ | ir.Implication | ir.Branch) or is_leaf(node)
+        return candidate and analysis.valid(node) is True
+
+    for node in outermost(root, always):
+        if not (is_leaf(node) and beyond_domain(node)):
+            yield Finding(
+                span=node.origin.span,
+                message=(
+                    f"this part is always true: every patient "
+                    f"{known_phrase(node, analysis)} meets {quote(node)}"
+                ),
+                help="check the operators and `and`/`or`, or remove the part",
+            )
