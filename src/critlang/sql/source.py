@@ -75,70 +75,32 @@ ORDER_COLUMNS = 14
 
 @attrs.frozen
 class _Table:
-    """What is read from one clinical table (the reader's ``Spec``)."""
+    """One clinical table as the reader reads it (its ``Spec``), with its place in the reader's
+    order."""
 
-    name: str
+    spec: omop.Spec
     order: int
-    id: str
-    concept: str
-    source_concept: str
-    source_value: str
-    start: tuple[str, ...]
-    end: tuple[str, ...] = ()
-    extra: tuple[str, ...] = ()
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The cells the reader reads, in its order."""
-        return (
-            self.id,
-            self.concept,
-            self.source_concept,
-            self.source_value,
-            *self.start,
-            *self.end,
-            *self.extra,
-        )
-
-
-def _from_reader(spec: omop.Spec, order: int) -> _Table:
-    """The reader's table, with its place in the reader's order."""
-    return _Table(
-        spec.table,
-        order,
-        spec.id,
-        spec.concept,
-        spec.source_concept,
-        spec.source_value,
-        tuple(spec.start),
-        tuple(spec.end),
-        tuple(spec.extra),
-    )
 
 
 # The reader's own specifications: the query reads the very cells the reader reads.
 _LAB_TABLES = (
-    _from_reader(omop.MEASUREMENT, MEASUREMENT),
-    _from_reader(omop.OBSERVATION, OBSERVATION),
+    _Table(omop.MEASUREMENT, MEASUREMENT),
+    _Table(omop.OBSERVATION, OBSERVATION),
 )
 _OCCURRENCE_TABLES = (
-    _from_reader(omop.CONDITION, CONDITION),
-    _from_reader(omop.DRUG, DRUG),
-    _from_reader(omop.PROCEDURE, PROCEDURE),
-    _from_reader(omop.VISIT, VISIT),
+    _Table(omop.CONDITION, CONDITION),
+    _Table(omop.DRUG, DRUG),
+    _Table(omop.PROCEDURE, PROCEDURE),
+    _Table(omop.VISIT, VISIT),
 )
 # The columns each table must have for the query (a view can supply missing ones as NULL).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "person": (
-        "person_id",
-        "gender_concept_id",
-        "year_of_birth",
-        "month_of_birth",
-        "day_of_birth",
-        "birth_datetime",
-    ),
-    **{table.name: ("person_id", *table.columns) for table in _LAB_TABLES + _OCCURRENCE_TABLES},
-    "death": ("person_id", "death_date", "death_datetime"),
+    "person": ("person_id", *omop.PERSON_COLUMNS),
+    **{
+        table.spec.table: ("person_id", *table.spec.columns)
+        for table in _LAB_TABLES + _OCCURRENCE_TABLES
+    },
+    "death": ("person_id", *omop.DEATH_COLUMNS),
     "concept": ("concept_id", "concept_name", "vocabulary_id", "concept_code"),
     "concept_relationship": ("concept_id_1", "concept_id_2", "relationship_id"),
     "concept_ancestor": ("ancestor_concept_id", "descendant_concept_id"),
@@ -150,25 +112,25 @@ def _text_select(table: _Table, wanted: dict[str, str | None]) -> str:
     items = [
         f"{cells.identifier(cells.text('person_id'))} AS person_id",
         f"{table.order} AS table_order",
-        f"{cells.text(table.id)} AS row_text",
-        f"{cells.identifier(cells.text(table.id))} AS row_number",
-        f"{cells.identifier(cells.text(table.concept))} AS concept_id",
-        f"{cells.identifier(cells.text(table.source_concept))} AS source_concept_id",
-        f"UPPER(TRIM(COALESCE({cells.text(table.source_value)}, ''))) AS source_key",
+        f"{cells.text(table.spec.id)} AS row_text",
+        f"{cells.identifier(cells.text(table.spec.id))} AS row_number",
+        f"{cells.identifier(cells.text(table.spec.concept))} AS concept_id",
+        f"{cells.identifier(cells.text(table.spec.source_concept))} AS source_concept_id",
+        f"UPPER(TRIM(COALESCE({cells.text(table.spec.source_value)}, ''))) AS source_key",
     ]
     for name, column in wanted.items():
         items.append(f"{cells.text(column) if column else 'CAST(NULL AS VARCHAR)'} AS {name}")
-    content = list(table.columns) + [""] * (ORDER_COLUMNS - len(table.columns))
+    content = list(table.spec.columns) + [""] * (ORDER_COLUMNS - len(table.spec.columns))
     for index, column in enumerate(content, start=1):
         value = f"COALESCE({cells.text(column)}, '')" if column else "''"
         items.append(f"{value} AS content_{index}")
-    return f"SELECT {', '.join(items)} FROM {table.name}"
+    return f"SELECT {', '.join(items)} FROM {table.spec.table}"
 
 
 def _lab_cells() -> str:
     selects = []
     for table in _LAB_TABLES:
-        present = set(table.columns)
+        present = set(table.spec.columns)
 
         def column(name: str, present: set[str] = present) -> str | None:
             return name if name in present else None
@@ -177,8 +139,8 @@ def _lab_cells() -> str:
             _text_select(
                 table,
                 {
-                    "date_text": table.start[0],
-                    "datetime_text": table.start[1],
+                    "date_text": table.spec.start[0],
+                    "datetime_text": table.spec.start[1],
                     "operator_text": column("operator_concept_id"),
                     "number_text": "value_as_number",
                     "value_concept_text": "value_as_concept_id",
@@ -196,15 +158,15 @@ def _lab_cells() -> str:
 def _occurrence_cells() -> str:
     selects = []
     for table in _OCCURRENCE_TABLES:
-        ends = [*table.end, None, None, None][:3]
+        ends = [*table.spec.end, None, None, None][:3]
         wanted: dict[str, str | None] = {
-            "start_text": table.start[0],
-            "start_datetime_text": table.start[1],
+            "start_text": table.spec.start[0],
+            "start_datetime_text": table.spec.start[1],
             "end_text": ends[0],
             "end_datetime_text": ends[1],
             "end_verbatim_text": ends[2],
-            "status_concept_text": table.extra[0] if table.order == CONDITION else None,
-            "status_text": table.extra[1] if table.order == CONDITION else None,
+            "status_concept_text": table.spec.extra[0] if table.order == CONDITION else None,
+            "status_text": table.spec.extra[1] if table.order == CONDITION else None,
         }
         selects.append(_text_select(table, wanted))
     return " UNION ALL ".join(selects)
