@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+import attrs
 import lark
 from lark import (
     Lark,
@@ -191,8 +192,6 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _child_fields(node_type: type) -> tuple[str, ...]:
-    import attrs
-
     found = _CHILD_FIELDS.get(node_type)
     if found is None:
         found = _CHILD_FIELDS[node_type] = tuple(
