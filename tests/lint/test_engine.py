@@ -141,3 +141,29 @@ def test_random_programs_give_findings_not_exceptions(
         f"{section}\n  I1 {text}: {first}\n  I2 {text}: helper\n  I3: {first}\n"
     )
     _lint_and_fix(program)
+
+
+def test_run_rules_stops_before_the_next_rule_when_asked() -> None:
+    from critlang.lint.engine import Stopped, run_rules
+
+    context = analyse((ROOT / "examples" / "NCT06945523.crit").read_text(), "x.crit", None)
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 3  # three rules run, the fourth is not
+
+    with pytest.raises(Stopped):
+        run_rules(context, all_rules(), stop=stop)
+    assert len(asked) == 4
+    assert run_rules(context, all_rules(), stop=lambda: False) == run_rules(context, all_rules())
+
+
+def test_node_table_walks_as_walk_ast_does() -> None:
+    from critlang.lint.walk import NodeTable, ast_nodes, walk_ast
+
+    context = analyse((ROOT / "examples" / "NCT06945523.crit").read_text(), "x.crit", None)
+    table = NodeTable(context.program)
+    assert table.nodes == list(walk_ast(context.program))
+    for node in table.nodes:
+        assert list(ast_nodes(context, node)) == list(walk_ast(node))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import attrs
@@ -37,9 +37,16 @@ class FileResult:
     source: Source | None = None
 
 
-def run_rules(context: LintContext, rules: Iterable[Rule]) -> list[Diagnostic]:
+class Stopped(Exception):
+    """Raised by :func:`run_rules` when its ``stop`` says the findings are no longer wanted."""
+
+
+def run_rules(
+    context: LintContext, rules: Iterable[Rule], *, stop: Callable[[], bool] | None = None
+) -> list[Diagnostic]:
     """The findings of ``rules`` (and always of the syntax-error rule) on ``context``, minus the
-    suppressed ones, in source order."""
+    suppressed ones, in source order. ``stop`` is asked before each rule; when it answers True,
+    :class:`Stopped` is raised (a language server drops the analysis of a text already edited)."""
     chosen = {rule.code: rule for rule in rules}
     if context.parse_errors:
         syntax = next((rule for rule in all_rules() if rule.code == SYNTAX_ERROR), None)
@@ -48,6 +55,8 @@ def run_rules(context: LintContext, rules: Iterable[Rule]) -> list[Diagnostic]:
     suppressions = _suppressions(context)
     found: list[Diagnostic] = []
     for rule in sorted(chosen.values(), key=lambda item: item.code):
+        if stop is not None and stop():
+            raise Stopped(rule.code)
         for finding in rule.check(context):
             diagnostic = Diagnostic(
                 code=rule.code,

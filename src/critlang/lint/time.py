@@ -9,7 +9,7 @@ import attrs
 
 from critlang.errors import UnitError
 from critlang.lint.context import LintContext
-from critlang.lint.walk import expressions, walk_ast
+from critlang.lint.walk import ast_nodes, expressions
 from critlang.semantics.dictionary import LAB, Variable
 from critlang.syntax import ast
 from critlang.units import conversion, parse_unit
@@ -39,9 +39,9 @@ def windows(context: LintContext) -> tuple[WindowUse, ...]:
 
 def _windows(context: LintContext) -> Iterator[WindowUse]:
     for owner, body in expressions(context.program):
-        for node in walk_ast(body):
+        for node in ast_nodes(context, body):
             if isinstance(node, ast.Windowed):
-                names = [n for n in walk_ast(node.expr) if isinstance(n, ast.Name)]
+                names = [n for n in ast_nodes(context, node.expr) if isinstance(n, ast.Name)]
                 found = []
                 for name in names:
                     variable = context.dictionary.lookup(name.name)

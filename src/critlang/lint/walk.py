@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from critlang.semantics import ir
 from critlang.syntax import ast
+
+if TYPE_CHECKING:
+    from critlang.lint.context import LintContext
 
 IrNode = ir.Condition | ir.Value | ir.OccurrenceQuery | ir.WindowSpec
 
@@ -31,6 +35,55 @@ def walk_ast(root: object) -> Iterator[ast.Node]:
             elif isinstance(value, ast.Node):
                 children.append(value)
         stack.extend(reversed(children))
+
+
+class NodeTable:
+    """Every AST node of a program in :func:`walk_ast`'s order, walked once: the nodes under any
+    node of it are a slice (its own and its descendants' positions are consecutive)."""
+
+    def __init__(self, root: object) -> None:
+        self.nodes: list[ast.Node] = []
+        self.places: dict[int, tuple[ast.Node, int, int]] = {}  # id -> node, first, last + 1
+        opened: list[tuple[ast.Node, int]] = []
+        stack: list[object] = [root]
+        while stack:
+            node = stack.pop()
+            if node is _CLOSE:
+                closed, first = opened.pop()
+                self.places[id(closed)] = (closed, first, len(self.nodes))
+                continue
+            if isinstance(node, ast.Node):
+                opened.append((node, len(self.nodes)))
+                self.nodes.append(node)
+                stack.append(_CLOSE)
+            fields = _child_fields(type(node))
+            if not fields:
+                continue
+            children: list[object] = []
+            for name in fields:
+                value = getattr(node, name)
+                if isinstance(value, tuple):
+                    children.extend(item for item in value if isinstance(item, ast.Node))
+                elif isinstance(value, ast.Node):
+                    children.append(value)
+            stack.extend(reversed(children))
+
+    def under(self, root: object) -> Sequence[ast.Node]:
+        """The nodes under ``root`` (itself included), as :func:`walk_ast` gives them."""
+        place = self.places.get(id(root))
+        if place is None or place[0] is not root:
+            return list(walk_ast(root))  # not in this program (a used file's definition)
+        return self.nodes[place[1] : place[2]]
+
+
+_CLOSE = object()
+
+
+def ast_nodes(context: LintContext, root: object) -> Sequence[ast.Node]:
+    """:func:`walk_ast` of ``root`` as a sequence, from the file's node table (built once per
+    file, shared by the rules)."""
+    table = context.memo(__name__, lambda: NodeTable(context.program))
+    return table.under(root)
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

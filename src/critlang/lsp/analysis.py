@@ -6,7 +6,8 @@ the slower rules finish:
 
 1. :func:`check_document` parses, checks and runs the error rules (each reports what
    ``critlang check`` rejects);
-2. :func:`index_document` resolves the names for hover, completion and navigation;
+2. :func:`index_document` resolves the names for hover, completion and navigation (or the
+   first feature that needs them does);
 3. :func:`lint_document` runs the other rules on the same context.
 
 Check errors that no selected rule reports (a rule turned off in the configuration) are still
@@ -16,6 +17,7 @@ shown, under their E-code: the file does not check.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -48,7 +50,8 @@ class Analysis:
     complete: bool = False
     seconds: float = 0.0
     problem: str | None = None
-    built_index: DocumentIndex | None = None
+    # The index, once built; shared by the analyses evolved from one check (same context).
+    built: list[DocumentIndex] = attrs.field(factory=list, eq=False, repr=False)
 
     @property
     def parsed(self) -> bool:
@@ -57,9 +60,13 @@ class Analysis:
 
     @property
     def index(self) -> DocumentIndex:
-        """The resolved names (after :func:`index_document`)."""
-        assert self.built_index is not None, "index_document() first"
-        return self.built_index
+        """The resolved names: built on first use (:func:`index_document` builds it ahead)."""
+        if not self.built:
+            with collector_paused():
+                index = build_index(self.context)
+            if not self.built:  # another thread may have built it meanwhile: keep one
+                self.built.append(index)
+        return self.built[0]
 
 
 def selection_for(path: Path | None) -> tuple[Selection, str | None]:
@@ -74,16 +81,21 @@ def selection_for(path: Path | None) -> tuple[Selection, str | None]:
 
 
 def check_document(
-    uri: str, version: int | None, text: str, path: Path | None, encoding: str
+    uri: str,
+    version: int | None,
+    text: str,
+    path: Path | None,
+    encoding: str,
+    stop: Callable[[], bool] | None = None,
 ) -> Analysis:
-    """Step one: parse, check and run the error rules."""
+    """Step one: parse, check and run the error rules (``stop``: see :func:`lint_document`)."""
     started = time.perf_counter()
     selection, problem = selection_for(path)
     name = str(path) if path is not None else uri
     errors = [rule for rule in selection.rules() if rule.severity is Severity.ERROR]
     with collector_paused():
         context = analyse(text, name, path)
-        diagnostics = _with_check_errors(context, run_rules(context, errors))
+        diagnostics = _with_check_errors(context, run_rules(context, errors, stop=stop))
     return Analysis(
         uri=uri,
         version=version,
@@ -99,21 +111,22 @@ def check_document(
 
 
 def index_document(analysis: Analysis) -> Analysis:
-    """Step two: the index of names and literals."""
+    """Step two: the index of names and literals, built now (else on first use)."""
     started = time.perf_counter()
-    with collector_paused():
-        index = build_index(analysis.context)
+    analysis.index  # noqa: B018 -- builds and keeps it
     seconds = analysis.seconds + time.perf_counter() - started
-    return attrs.evolve(analysis, built_index=index, seconds=seconds)
+    return attrs.evolve(analysis, seconds=seconds)
 
 
-def lint_document(analysis: Analysis) -> Analysis:
-    """Step three: the selected rules that step one did not run."""
+def lint_document(analysis: Analysis, stop: Callable[[], bool] | None = None) -> Analysis:
+    """Step three: the selected rules that step one did not run. ``stop`` is asked before each
+    rule: when it answers True (the text has been edited since), the analysis is dropped with
+    :class:`~critlang.lint.engine.Stopped`."""
     started = time.perf_counter()
     rules = [rule for rule in analysis.selection.rules() if rule.severity is not Severity.ERROR]
     codes = {rule.code for rule in rules}
     with collector_paused():
-        found = [d for d in run_rules(analysis.context, rules) if d.code in codes]
+        found = [d for d in run_rules(analysis.context, rules, stop=stop) if d.code in codes]
     merged = sorted(
         [*analysis.diagnostics, *found], key=lambda d: (d.span.start, d.code, d.span.end, d.message)
     )

@@ -1,12 +1,15 @@
 """The open documents: when each is analysed, and the analyses the features read.
 
 Analyses run in one worker thread, one at a time (they parse, and the parser serves one parse at
-a time), while the event loop keeps answering. An edit is analysed after a pause in typing (the
-debounce): by default as long as the document's last analysis took, between 25 and 150 ms, so
-that a small file is checked almost at once and a large one is not analysed again for every
-keystroke while its previous analysis still runs. A newer edit cancels the wait and discards the
-result of an analysis under way. A document whose last analysis took more than 100 ms has its
-errors published as soon as it has been checked, and the other findings when the rules finish.
+a time), while the event loop keeps answering. The first edit after a quiet spell (nothing
+pending, no edit for longer than the debounce) is analysed at once; an edit that follows others
+closely is analysed after a pause in typing (the debounce): by default as long as the
+document's last analysis took, between 25 and 150 ms, so that a large file is not analysed again
+for every keystroke while its previous analysis still runs. A newer edit cancels the wait, and
+stops an analysis under way at its next rule (its result is dropped). A document whose last
+analysis took more than 100 ms has its errors published as soon as it has been checked, and the
+other findings when the rules finish; the index the features read is built after that.
+A configured debounce (``debounceMs``) is always waited.
 
 Each document keeps its latest analysis and the last one whose text parsed, so that hover,
 completion and the outline still answer (from the last good parse, with offsets carried across
@@ -25,6 +28,7 @@ from typing import TypeVar
 import attrs
 from lsprotocol import types
 
+from critlang.lint.engine import Stopped
 from critlang.lsp.analysis import Analysis, check_document, index_document, lint_document
 from critlang.lsp.positions import LineIndex, OffsetMap
 from critlang.source import Span
@@ -40,12 +44,15 @@ TWO_PHASES_AFTER = 0.100
 
 @attrs.define
 class DocumentState:
-    """One open document: its analyses, the pending analysis, and its cost in seconds."""
+    """One open document: its analyses, the pending analysis, its cost in seconds, how many
+    edits it has had and when the last one came (the event loop's clock)."""
 
     latest: Analysis | None = None
     good: Analysis | None = None
     task: asyncio.Task[None] | None = None
     cost: float = 0.0
+    edits: int = 0
+    edited_at: float = float("-inf")
 
 
 @attrs.frozen(kw_only=True)
@@ -99,9 +106,23 @@ class Documents:
         self._schedule(uri, 0.0)
 
     def changed(self, uri: str) -> None:
-        """Analyse a changed document after the debounce."""
+        """Analyse a changed document: at once after a quiet spell, else after the debounce."""
         state = self.states.setdefault(uri, DocumentState())
-        self._schedule(uri, self.delay(state))
+        now = asyncio.get_running_loop().time()
+        delay = self.pause(state, now)
+        state.edits += 1
+        state.edited_at = now
+        self._schedule(uri, delay)
+
+    def pause(self, state: DocumentState, now: float) -> float:
+        """How long to wait before analysing an edit made at ``now``: nothing after a quiet
+        spell (no analysis pending and no edit for longer than the debounce), else the
+        debounce; a configured debounce always."""
+        delay = self.delay(state)
+        idle = state.task is None or state.task.done()
+        if self.debounce is None and idle and now - state.edited_at > delay:
+            return 0.0
+        return delay
 
     def closed(self, uri: str) -> None:
         """Forget a closed document."""
@@ -124,25 +145,37 @@ class Documents:
     async def _refresh(self, uri: str, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
+        state = self.states.get(uri)
+        if state is None:
+            return
+        edits = state.edits
+
+        def stale() -> bool:
+            """True once the document has been edited again (asked from the worker)."""
+            return state.edits != edits
+
         try:
-            checked = await self.analyse(uri)
-            state = self.states.get(uri)
-            if state is None:
+            checked = await self.run(check_document, uri, *self._source(uri), stale)
+            if self.states.get(uri) is not state:
                 return
+            self._store(uri, checked)
             if state.cost > TWO_PHASES_AFTER:
                 self._publish(checked)
-            analysis = await self.run(lint_document, checked)
-            self._store(uri, analysis)
+            analysis = await self.run(lint_document, checked, stale)
             state.cost = analysis.seconds
+            self._store(uri, analysis)
             self._publish(analysis)
+            # The features' index last (a feature asking before builds it itself).
+            await self.run(index_document, analysis)
+        except Stopped:
+            return  # edited since: the newer edit's analysis is scheduled
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("analysing %s failed", uri)
 
     async def analyse(self, uri: str) -> Analysis:
-        """Check and index the document's current text now, and keep the analysis (the features
-        answer from it while the rest of the rules run)."""
+        """Check and index the document's current text now, and keep the analysis."""
         analysis = await self.run(_checked, uri, *self._source(uri))
         self._store(uri, analysis)
         return analysis

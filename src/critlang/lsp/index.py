@@ -23,7 +23,7 @@ from critlang.lint.spans import (
     text_span,
     word_span,
 )
-from critlang.lint.walk import walk_ast, walk_ir
+from critlang.lint.walk import ast_nodes, walk_ast, walk_ir
 from critlang.lsp.locations import used_files
 from critlang.semantics import ir
 from critlang.semantics.dictionary import Dictionary
@@ -134,13 +134,19 @@ def build_index(context: LintContext) -> DocumentIndex:
     defines = _defines(context)
     resolve = resolver(context.dictionary, defines)
     found = sorted(
-        occurrences(context.program, context.source, resolve, project=context.path),
+        occurrences(
+            context.program,
+            context.source,
+            resolve,
+            project=context.path,
+            nodes=lambda item: ast_nodes(context, item),
+        ),
         key=lambda occurrence: occurrence.span.start,
     )
     literals = tuple(
         node
         for item in context.program.items
-        for node in walk_ast(item)
+        for node in ast_nodes(context, item)
         if isinstance(node, ast.Quantity | ast.LimitMultiple)
     )
     return DocumentIndex(
@@ -167,12 +173,17 @@ def _defines(context: LintContext) -> dict[str, DefineSite]:
 
 
 def occurrences(
-    program: ast.Program, source: Source, resolve: Resolver, project: Path | None = None
+    program: ast.Program,
+    source: Source,
+    resolve: Resolver,
+    project: Path | None = None,
+    nodes: Callable[[object], Iterable[ast.Node]] = walk_ast,
 ) -> Iterator[Occurrence]:
-    """Every name in ``program`` with what it stands for (not sorted)."""
+    """Every name in ``program`` with what it stands for (not sorted); ``nodes`` walks an
+    item (a file's node table, when there is one)."""
     for item in program.items:
         yield from _declared(item, source, project)
-        for node in walk_ast(item):
+        for node in nodes(item):
             if isinstance(node, ast.Name):
                 yield Occurrence(span=node.span, symbol=resolve(node.name), text=node.name)
             elif isinstance(node, ast.Call):

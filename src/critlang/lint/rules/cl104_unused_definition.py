@@ -46,7 +46,7 @@ def unused_definition(context: LintContext) -> Iterator[Finding]:
     reached: set[str] = set()
     pending = [
         name
-        for name in referenced(criterion.body for criterion in program.criteria)
+        for name in referenced(context, (criterion.body for criterion in program.criteria))
         if name in bodies
     ]
     while pending:
@@ -54,7 +54,9 @@ def unused_definition(context: LintContext) -> Iterator[Finding]:
         if name in reached:
             continue
         reached.add(name)
-        pending.extend(inner for inner in referenced([bodies[name].expr]) if inner in bodies)
+        pending.extend(
+            inner for inner in referenced(context, [bodies[name].expr]) if inner in bodies
+        )
     for key, define in bodies.items():
         if key not in reached:
             yield Finding(

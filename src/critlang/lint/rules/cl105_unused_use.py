@@ -38,9 +38,12 @@ def unused_use(context: LintContext) -> Iterator[Finding]:
     if not context.uses:
         return
     names = referenced(
-        item
-        for item in context.program.items
-        if isinstance(item, ast.Criterion | ast.Define | ast.Declaration)
+        context,
+        [
+            item
+            for item in context.program.items
+            if isinstance(item, ast.Criterion | ast.Define | ast.Declaration)
+        ],
     )
     for used in context.uses:
         if used.path is None or used.failed:

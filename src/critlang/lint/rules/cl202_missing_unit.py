@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from critlang.diagnostics import Applicability, Edit, Fix, Severity
 from critlang.lint.context import LintContext
 from critlang.lint.registry import Finding, rule
-from critlang.lint.walk import walk_ast
+from critlang.lint.walk import ast_nodes
 from critlang.syntax import ast
 
 
@@ -42,7 +42,9 @@ def missing_unit(context: LintContext) -> Iterator[Finding]:
     if not missing:
         return
     comparisons = {
-        node.span: node for node in walk_ast(context.program) if isinstance(node, ast.Compare)
+        node.span: node
+        for node in ast_nodes(context, context.program)
+        if isinstance(node, ast.Compare)
     }
     for error in missing:
         fix = _fix(context, comparisons.get(error.span))

@@ -7,7 +7,7 @@ from critlang.diagnostics import Edit, Fix
 from critlang.errors import UnitError
 from critlang.lint.context import LintContext
 from critlang.lint.registry import Finding, rule
-from critlang.lint.walk import walk_ast
+from critlang.lint.walk import ast_nodes
 from critlang.source import Span
 from critlang.syntax import ast
 from critlang.units import parse_unit
@@ -58,7 +58,7 @@ def unit_spelling(context: LintContext) -> Iterator[Finding]:
       I10.1 "ANC ≥1.5×10⁹/L": ANC >= 1.5 x10^9/L
     ```
     """
-    for node in walk_ast(context.program):
+    for node in ast_nodes(context, context.program):
         if isinstance(node, ast.Quantity | ast.UnitSpec) and not node.unit_text.isascii():
             written = node.unit_text
             span = Span(node.span.end - len(written), node.span.end)

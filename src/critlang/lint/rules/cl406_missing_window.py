@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from critlang.lint.context import LintContext
 from critlang.lint.registry import Finding, rule
 from critlang.lint.spans import criterion_id_span
-from critlang.lint.walk import walk_ast
+from critlang.lint.walk import ast_nodes
 from critlang.syntax import ast
 
 _NUMBER = r"(?P<number>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
@@ -57,7 +57,7 @@ def missing_window(context: LintContext) -> Iterator[Finding]:
         )
         if period is None:
             continue
-        nodes = list(walk_ast(criterion.body))
+        nodes = list(ast_nodes(context, criterion.body))
         if any(isinstance(node, ast.Windowed) for node in nodes):
             continue
         if any(isinstance(n, ast.Name) and n.name.casefold() in definitions for n in nodes):

@@ -6,7 +6,7 @@ from critlang.diagnostics import Edit, Fix
 from critlang.lint.context import LintContext
 from critlang.lint.registry import Finding, rule
 from critlang.lint.spans import text_span
-from critlang.lint.walk import expressions, walk_ast
+from critlang.lint.walk import ast_nodes, expressions
 from critlang.semantics.checker import BUILTIN_NAMES, FUNCTIONS, SELECTORS
 from critlang.source import Span
 from critlang.syntax import ast
@@ -50,7 +50,7 @@ def non_canonical_spelling(context: LintContext) -> Iterator[Finding]:
     definitions = {define.name.casefold(): define.name for define in context.program.definitions}
     for _owner, body in expressions(context.program):
         anchor_names: set[int] = set()
-        for node in walk_ast(body):
+        for node in ast_nodes(context, body):
             if isinstance(node, ast.Window) and isinstance(node.anchor, ast.Name):
                 anchor_names.add(id(node.anchor))
             elif isinstance(node, ast.Call) and node.function.casefold() == "age_at":

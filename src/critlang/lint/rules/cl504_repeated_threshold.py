@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from critlang.lint.context import LintContext
 from critlang.lint.registry import Finding, rule
-from critlang.lint.walk import walk_ast
+from critlang.lint.walk import ast_nodes
 from critlang.syntax import ast
 
 Key = tuple[str, str, Decimal]
@@ -48,7 +48,7 @@ def repeated_threshold(context: LintContext) -> Iterator[Finding]:
         if isinstance(criterion.body, ast.Review):
             continue
         reported: set[Key] = set()
-        for node in walk_ast(criterion.body):
+        for node in ast_nodes(context, criterion.body):
             if not isinstance(node, ast.Compare):
                 continue
             for subject, threshold in ((node.left, node.right), (node.right, node.left)):
