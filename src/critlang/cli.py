@@ -164,6 +164,11 @@ def _screen(args: argparse.Namespace) -> int:
             raise _UsageError(f"{name} {value!r} is not a date (write YYYY-MM-DD)") from None
     if args.jobs < 1:
         raise _UsageError("--jobs must be at least 1")
+    from critlang.screen_sql import check_engine
+
+    check_engine(args.engine, args.dsn, args.schema, args.jobs)
+    if args.data is None and args.engine != "postgres":
+        raise _UsageError("give the DATA to screen (only --engine postgres reads --dsn instead)")
     if args.out is not None and Path(args.out).suffix.casefold() not in (
         ".csv",
         ".jsonl",
@@ -186,6 +191,9 @@ def _screen(args: argparse.Namespace) -> int:
             relax=relax,
             drop=args.drop or (),
             format=args.format,
+            engine=args.engine,
+            dsn=args.dsn,
+            schema=args.schema,
         )
     except (DataFormatError, WhatIfError) as error:
         raise _UsageError(str(error)) from None
@@ -373,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument(
         "data",
         metavar="DATA",
-        help="the patients: a JSON, JSONL or CSV file, a folder of JSON files, FHIR or OMOP",
+        nargs="?",
+        help="the patients: a JSON, JSONL or CSV file, a folder of JSON files, FHIR or OMOP "
+        "(none with --engine postgres)",
     )
     screen.add_argument(
         "--format",
@@ -405,6 +415,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     screen.add_argument(
         "--no-progress", action="store_true", help="no progress line on standard error"
+    )
+    screen.add_argument(
+        "--engine",
+        default="memory",
+        metavar="ENGINE",
+        help="memory (the default: the evaluator), duckdb (the compiled SQL in DuckDB: OMOP "
+        "directly, other data staged into DuckDB first) or postgres (the SQL on --dsn)",
+    )
+    screen.add_argument(
+        "--dsn", metavar="DSN", help="the PostgreSQL database for --engine postgres"
+    )
+    screen.add_argument(
+        "--schema",
+        metavar="NAME",
+        help="the schema holding the OMOP tables (--engine postgres, or an OMOP DuckDB file)",
     )
     screen.set_defaults(handler=_screen)
 

@@ -31,6 +31,11 @@ def render_text(result: ScreenResult, near_limit: int = 10) -> str:
         f"{result.seconds:.2f} s ({rate:,.0f}/s)",
         f"  eligible {totals['eligible']} · ineligible {totals['ineligible']} · "
         f"undetermined {totals['undetermined']} · error {totals[ERROR]}",
+    ]
+    if result.engine != "memory":
+        lines.append(f"  engine {result.engine}:")
+        lines += [f"    - {note}" for note in result.notes]
+    lines += [
         "",
         "Attrition, criteria in file order (remaining: not yet excluded; possibly: of those, "
         "with an unknown so far)",
@@ -71,7 +76,8 @@ def render_text(result: ScreenResult, near_limit: int = 10) -> str:
         for miss in result.near_misses[:near_limit]:
             detail = miss.gap.text() if miss.gap else _short(miss.explanation, 80)
             lines.append(
-                f"  {miss.id}: only {miss.criterion} — {detail} (otherwise {miss.would_be.value})"
+                f"  {miss.id}: only {miss.criterion}{f' — {detail}' if detail else ''} "
+                f"(otherwise {miss.would_be.value})"
             )
         if len(result.near_misses) > near_limit:
             lines.append(f"  … and {len(result.near_misses) - near_limit} more (--out, --report)")
@@ -165,6 +171,11 @@ def render_html(result: ScreenResult) -> str:
     parts.append(
         f'<p class="note">{_patients(totals["total"])} screened in {result.seconds:.2f} s.</p>'
     )
+    if result.engine != "memory":
+        parts.append(f'<p class="note">Screened by the {escape(result.engine)} engine:</p>')
+        parts.append('<ul class="note">')
+        parts += [f"<li>{escape(note)}</li>" for note in result.notes]
+        parts.append("</ul>")
     parts.append('<div class="tiles">')
     for status in ("eligible", "ineligible", "undetermined", ERROR):
         parts.append(f'<div class="tile {status}"><b>{totals[status]:,}</b>{escape(status)}</div>')
@@ -330,7 +341,7 @@ def _near_miss_section(result: ScreenResult) -> list[str]:
         "<th>would be</th></tr></thead><tbody>"
     )
     for miss in misses[:_HTML_ROWS]:
-        detail = miss.gap.text() if miss.gap else miss.explanation
+        detail = miss.gap.text() if miss.gap else miss.explanation or "(not given by the engine)"
         parts.append(
             f"<tr><td>{escape(miss.id)}</td><td>{escape(miss.criterion)}</td>"
             f"<td>{escape(detail)}</td><td>{miss.would_be.value}</td></tr>"

@@ -227,6 +227,11 @@ class ScreenResult:
     unmapped: Mapping[str, int]  # the source's tally: what it read and could not use
     source_error: str | None  # the source stopped early (rows after it could not be read)
     seconds: float
+    engine: str = "memory"  # what screened: memory, duckdb or postgres (critlang.screen_sql)
+    notes: tuple[str, ...] = ()  # how the engine screened, and what it does not give
+    # False: the rows say neither what unknown criteria lack nor what the record could not read
+    # (the SQL engines over a database)
+    details_given: bool = True
 
     @property
     def deciding(self) -> tuple[CriterionCounts, ...]:
@@ -248,6 +253,9 @@ class ScreenResult:
             "unmapped": dict(self.unmapped),
             "source_error": self.source_error,
             "seconds": self.seconds,
+            "engine": self.engine,
+            "notes": list(self.notes),
+            "details_given": self.details_given,
         }
 
     def row_dict(self, row: Row) -> dict[str, Any]:
@@ -260,8 +268,9 @@ class ScreenResult:
                 for info, outcome in zip(self.criteria, row.outcomes, strict=False)
             },
             "failed": _failed_ids(self.criteria, row.outcomes),
-            "missing": list(row.missing),
-            "record_problems": list(row.problems),
+            # None: not known (see details_given)
+            "missing": list(row.missing) if self.details_given else None,
+            "record_problems": list(row.problems) if self.details_given else None,
             "where": row.where,
             **(
                 {
@@ -283,8 +292,8 @@ class ScreenResult:
                 handle.write("\n")
 
     def write_csv(self, path: str | Path) -> None:
-        """``id, verdict``, one column per criterion (its outcome), ``missing`` (``; ``-joined)
-        and ``error``."""
+        """``id, verdict``, one column per criterion (its outcome), ``missing`` (``; ``-joined;
+        ``not given`` when the engine does not say) and ``error``."""
         import csv
 
         with Path(path).open("w", encoding="utf-8", newline="") as handle:
@@ -295,9 +304,12 @@ class ScreenResult:
             blank = [""] * len(self.criteria)
             for row in self.rows:
                 outcomes = [outcome.value for outcome in row.outcomes] or blank
-                writer.writerow(
-                    [row.id, row.status, *outcomes, "; ".join(row.missing), row.error or ""]
+                missing = (
+                    "; ".join(row.missing)
+                    if self.details_given or row.verdict is None
+                    else "not given"
                 )
+                writer.writerow([row.id, row.status, *outcomes, missing, row.error or ""])
 
     def write(self, path: str | Path) -> None:
         """Rows to ``path``: JSON Lines for ``.jsonl``/``.ndjson``/``.json``, else CSV."""
@@ -319,7 +331,7 @@ class ScreenResult:
 
 def screen(
     trial: Trial,
-    source: PatientSource | str | Path | Iterable[Record | Mapping[str, Any] | str],
+    source: PatientSource | str | Path | Iterable[Record | Mapping[str, Any] | str] | None,
     as_of: datetime.date | str | None = None,
     anchors: Mapping[str, datetime.date | str] | None = None,
     *,
@@ -328,6 +340,9 @@ def screen(
     relax: Mapping[str, str] | None = None,
     drop: Sequence[str] = (),
     format: str | None = None,
+    engine: str = "memory",
+    dsn: str | None = None,
+    schema: str | None = None,
 ) -> ScreenResult:
     """Evaluate every patient of ``source`` against ``trial``.
 
@@ -339,10 +354,35 @@ def screen(
     ``relax`` maps criterion IDs to replacement expressions and ``drop`` lists criteria to leave
     out: each is a what-if, evaluated in the same pass, and reported with the change in eligible
     patients (and all of them together, when there are several).
+
+    ``engine`` is ``memory`` (the evaluator, in this process), ``duckdb`` (the compiled SQL, run
+    by DuckDB: over an OMOP export directly, over any other input staged into DuckDB first) or
+    ``postgres`` (the compiled SQL on the PostgreSQL database ``dsn``; ``source`` is then None).
+    ``schema`` names the database schema of the OMOP tables. The rows, funnel, counts and
+    what-ifs are the same; :mod:`critlang.screen_sql` says what the SQL engines do not give.
     """
     started = time.perf_counter()
     changes = _changes(trial, relax or {}, drop)
     when, given = _dates(as_of, anchors)
+    if engine != "memory" or dsn is not None or schema is not None:
+        from critlang.screen_sql import screen_sql
+
+        return screen_sql(
+            trial,
+            source,
+            engine=engine,
+            dsn=dsn,
+            schema=schema,
+            jobs=jobs,
+            as_of=when,
+            anchors=given,
+            changes=changes,
+            format=format,
+            progress=progress,
+            started=started,
+        )
+    if source is None:
+        raise CritlangError("no patients to screen: give a source (a path, a reader or records)")
     patients = _source(source, format, trial)
     screener = _Screener(trial, when, given, changes)
     rows: list[Row] = []

@@ -209,9 +209,13 @@ class Trial:
         relax: Mapping[str, str] | None = None,
         drop: Sequence[str] = (),
         format: str | None = None,
+        engine: str = "memory",
+        dsn: str | None = None,
+        schema: str | None = None,
     ) -> ScreenResult:
         """Screen a cohort (a path, a ``PatientSource`` or records): one row per patient, the
-        funnel, counts, near misses and what-ifs. See :func:`critlang.screen.screen`."""
+        funnel, counts, near misses and what-ifs. ``engine="duckdb"`` screens it with the
+        compiled SQL, ``"postgres"`` the database ``dsn``. See :func:`critlang.screen.screen`."""
         from critlang.screen import screen
 
         return screen(
@@ -224,6 +228,9 @@ class Trial:
             relax=relax,
             drop=drop,
             format=format,
+            engine=engine,
+            dsn=dsn,
+            schema=schema,
         )
 
     def criterion_results(self, truths: tuple[Fast | None, ...]) -> tuple[CriterionResult, ...]:

@@ -10,6 +10,7 @@ or loaded: no network.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -142,6 +143,16 @@ class _Export:
         return sorted(str(code) for (code,) in rows if code)
 
 
+def configure(connection: Any) -> None:
+    """What a DuckDB connection that runs the query needs: no progress bar (a long query would
+    draw one on standard output), and no casts pushed into the CSV reader (DuckDB 2's
+    ``type_pushdown`` reads a cell the query guards, ``kg`` in an id column, as the type the
+    query casts it to, and fails on it)."""
+    connection.execute("SET enable_progress_bar = false")
+    with contextlib.suppress(Exception):  # a DuckDB without that optimizer
+        connection.execute("SET disabled_optimizers = 'type_pushdown'")
+
+
 def run_duckdb(
     trial: Trial,
     omop_path: str | Path,
@@ -162,6 +173,7 @@ def run_duckdb(
 
     duckdb = load_duckdb()
     connection = duckdb.connect(config=_CONFIG)
+    configure(connection)
     try:
         export = _Export(connection, Path(omop_path), schema)
         query = compile_query(
