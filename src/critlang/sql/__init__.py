@@ -87,8 +87,12 @@ def render(query: exp.Select, dialect: str, *, pretty: bool = True) -> str:
 
 
 def _portable(node: exp.Expr) -> exp.Expr:
-    """What only DuckDB and Postgres say: ``AS MATERIALIZED``, and the ``g`` flag of
-    ``REGEXP_REPLACE`` (the other dialects always replace every match)."""
+    """What only DuckDB and Postgres say: ``AS MATERIALIZED``, the ``g`` flag of
+    ``REGEXP_REPLACE`` (the other dialects always replace every match), and ``COLLATE "C"``
+    (the others' own collation is left)."""
+    if isinstance(node, exp.Collate):
+        collated: exp.Expr = node.this
+        return collated
     if isinstance(node, exp.RegexpReplace) and node.args.get("modifiers") is not None:
         node.set("modifiers", None)
         node.set("single_replace", None)

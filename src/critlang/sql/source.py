@@ -68,6 +68,10 @@ MATERIALIZED = frozenset(
         "occurrence_rows",
     }
 )
+# Text is put in order by code point, as Python compares strings (the reader's order), whatever
+# the database's collation; the dialects without this collation are left to their own (binary
+# in Spark's case): critlang.sql.render takes it out.
+_C = 'COLLATE "C"'
 # Columns compared, in this order, to put a person's rows of one table in the reader's order
 # when a row id repeats (_canonical: by id, then by every cell read).
 ORDER_COLUMNS = 14
@@ -178,7 +182,8 @@ _OCCURRENCE_CELLS = _occurrence_cells()
 _CONCEPTS = f"""
 SELECT id, system, value, vocabulary, name FROM (
   SELECT id, system, value, vocabulary, name,
-    ROW_NUMBER() OVER (PARTITION BY id ORDER BY system || ':' || value, vocabulary, name) AS copy
+    ROW_NUMBER() OVER (PARTITION BY id ORDER BY (system || ':' || value) {_C}, vocabulary {_C},
+                                                 name {_C}) AS copy
   FROM (
     SELECT {cells.identifier("concept_id_text")} AS id,
       CASE WHEN TRIM(vocabulary_text) = 'CPT4' THEN 'CPT'
@@ -207,7 +212,7 @@ FROM person
 _PERSON_READINGS = f"""
 SELECT person_id,
   COALESCE(
-    CASE WHEN birth_year >= 1 AND birth_month BETWEEN 1 AND 12 AND birth_day BETWEEN 1 AND 31
+    CASE WHEN {cells.calendar("birth_year", "birth_month", "birth_day")}
       THEN TRY_CAST(LPAD(CAST(birth_year AS VARCHAR), 4, '0') || '-'
                     || LPAD(CAST(birth_month AS VARCHAR), 2, '0') || '-'
                     || LPAD(CAST(birth_day AS VARCHAR), 2, '0') AS DATE) END,
@@ -261,9 +266,9 @@ JOIN rxnorm_links AS c ON c.one = i.two
 WHERE i.two IS NOT NULL AND c.relationship <> 'RxNorm has ing' AND c.two IS NOT NULL
 """
 
-_DRUG_ATC = """
+_DRUG_ATC = f"""
 SELECT drug, value,
-  ROW_NUMBER() OVER (PARTITION BY drug ORDER BY LENGTH(value) DESC, value) AS position
+  ROW_NUMBER() OVER (PARTITION BY drug ORDER BY LENGTH(value) DESC, value {_C}) AS position
 FROM (SELECT DISTINCT x.drug, c.value FROM drug_classes AS x
       JOIN concepts AS c ON c.id = x.class_id AND c.vocabulary = 'ATC') AS classes
 """
