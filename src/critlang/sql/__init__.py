@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from critlang.errors import CritlangError
 from critlang.sql.generator import Options, SqlGenerator
+from critlang.sql.postgres import run_postgres
 from critlang.sql.runner import SqlRow, run_duckdb
 from critlang.sql.source import qualify_tables
 from critlang.sql.units import known_units
@@ -119,4 +120,12 @@ def _anchor_dates(
     return dates
 
 
-__all__ = ["DIALECTS", "SqlRow", "compile_query", "render", "run_duckdb", "to_sql"]
+__all__ = [
+    "DIALECTS",
+    "SqlRow",
+    "compile_query",
+    "render",
+    "run_duckdb",
+    "run_postgres",
+    "to_sql",
+]

@@ -27,7 +27,7 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 import sqlglot
@@ -488,3 +488,70 @@ def qualify_tables(query: exp.Expr, schema: str | None) -> exp.Expr:
 def table_columns() -> Iterable[tuple[str, tuple[str, ...]]]:
     """Each table the query reads and the columns it reads from it."""
     return COLUMNS.items()
+
+
+_UNIT_CODES = f"""
+SELECT DISTINCT TRIM(code_text) AS code FROM (
+  SELECT {cells.text("concept_code")} AS code_text, {cells.text("vocabulary_id")} AS vocabulary_text,
+         {cells.identifier(cells.text("concept_id"))} AS id FROM concept) AS units
+WHERE TRIM(vocabulary_text) = 'UCUM' AND code_text IS NOT NULL AND id IN (
+  SELECT {cells.identifier(cells.text("unit_concept_id"))} FROM measurement
+  UNION SELECT {cells.identifier(cells.text("unit_concept_id"))} FROM observation)
+ORDER BY code
+"""
+
+
+def unit_codes_query() -> exp.Select:
+    """The UCUM codes (column ``code``) of the units the export's results use, as the query
+    reads a result's unit (``concept``'s code for its ``unit_concept_id``)."""
+    query = _parse(_UNIT_CODES)
+    assert isinstance(query, exp.Select)
+    return query
+
+
+def source_select(
+    table: str, columns: Mapping[str, str] | None, schema: str | None, name: str | None = None
+) -> exp.Select:
+    """The columns the query reads from ``table``, selected from the database's own table
+    ``name`` (by default ``table``) in ``schema``; ``columns`` maps each column the database
+    has (lower case) to its own name. A column it lacks is NULL, and without ``columns`` (the
+    table is missing) there is no row."""
+    found = columns or {}
+    items = [
+        exp.alias_(
+            exp.column(exp.to_identifier(found[column], quoted=True))
+            if column in found
+            else exp.cast(exp.Null(), exp.DataType.build("VARCHAR"), copy=False),
+            column,
+            copy=False,
+        )
+        for column in COLUMNS[table]
+    ]
+    select = exp.select(*items, copy=False)
+    if columns is None:
+        return select.where(exp.false(), copy=False)
+    database = exp.Table(
+        this=exp.to_identifier(name or table, quoted=True),
+        db=None if schema is None else exp.to_identifier(schema, quoted=True),
+    )
+    return select.from_(database, copy=False)
+
+
+def with_sources(query: exp.Select, sources: Mapping[str, exp.Select]) -> exp.Select:
+    """``query`` (compiled without a schema) reading each OMOP table from ``sources`` instead:
+    common table expressions named after the tables, put first and never materialized, so
+    that they read as views would."""
+    ctes = [
+        exp.CTE(
+            this=body,
+            alias=exp.TableAlias(this=exp.to_identifier(table)),
+            materialized=False,
+        )
+        for table, body in sources.items()
+    ]
+    with_ = query.args.get("with_")
+    if with_ is None:
+        query.set("with_", exp.With(expressions=ctes))
+    else:
+        with_.set("expressions", [*ctes, *with_.expressions])
+    return query
