@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from critlang.errors import CritlangError
 from critlang.sql.generator import Options, SqlGenerator
+from critlang.sql.postgres import run_postgres
 from critlang.sql.runner import SqlRow, run_duckdb
 from critlang.sql.source import qualify_tables
 from critlang.sql.units import known_units
@@ -87,8 +88,12 @@ def render(query: exp.Select, dialect: str, *, pretty: bool = True) -> str:
 
 
 def _portable(node: exp.Expr) -> exp.Expr:
-    """What only DuckDB and Postgres say: ``AS MATERIALIZED``, and the ``g`` flag of
-    ``REGEXP_REPLACE`` (the other dialects always replace every match)."""
+    """What only DuckDB and Postgres say: ``AS MATERIALIZED``, the ``g`` flag of
+    ``REGEXP_REPLACE`` (the other dialects always replace every match), and ``COLLATE "C"``
+    (the others' own collation is left)."""
+    if isinstance(node, exp.Collate):
+        collated: exp.Expr = node.this
+        return collated
     if isinstance(node, exp.RegexpReplace) and node.args.get("modifiers") is not None:
         node.set("modifiers", None)
         node.set("single_replace", None)
@@ -115,4 +120,12 @@ def _anchor_dates(
     return dates
 
 
-__all__ = ["DIALECTS", "SqlRow", "compile_query", "render", "run_duckdb", "to_sql"]
+__all__ = [
+    "DIALECTS",
+    "SqlRow",
+    "compile_query",
+    "render",
+    "run_duckdb",
+    "run_postgres",
+    "to_sql",
+]

@@ -8,6 +8,8 @@ from a criteria file (those go through sqlglot's constructors in :mod:`critlang.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 # A decimal number as Python's Decimal reads it once underscores are dropped (the reader strips
 # the text first; Decimal drops underscores); NaN and infinities are refused by the reader.
 _DECIMAL = r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
@@ -25,6 +27,14 @@ _SEMANTIC_TAG = r"\s*\([a-z][a-z /-]*\)\s*$"
 DECIMAL = "DECIMAL(38, 18)"
 # The largest magnitude DECIMAL(38, 18) holds, and the reader's own limit on exponents.
 DECIMAL_LIMIT = 10**20
+_DECIMAL_DIGITS = 20  # before the point, in DECIMAL(38, 18)
+_NUMBER_DIGITS = 100  # the reader's _NUMBER_DIGITS: the leading digit's exponent within ±100
+# Longer number text is not converted: Postgres refuses exponents beyond ±1000, and a number of
+# at most this many characters within DECIMAL(38, 18) never needs one.
+_NUMBER_TEXT = 500
+_BLANKS = r"^\s+|\s+$"
+# Where a date's year, month and day are (start, length), once stripped.
+_YMD = ((1, 4), (6, 2), (9, 2))
 
 
 def text(column: str) -> str:
@@ -33,25 +43,76 @@ def text(column: str) -> str:
     return f"CASE WHEN REGEXP_MATCHES({as_text}, '^\\s*$') THEN NULL ELSE {as_text} END"
 
 
+def stripped(cell: str) -> str:
+    """The cell without the white space at either end (Python's ``str.strip``; SQL's TRIM
+    removes only spaces)."""
+    return f"REGEXP_REPLACE({cell}, '{_BLANKS}', '', 'g')"
+
+
 def identifier(cell: str) -> str:
     """An OMOP id: 1 to 18 ASCII digits and nothing else, else NULL (``identifier``)."""
     return f"CASE WHEN REGEXP_MATCHES({cell}, '^[0-9]{{1,18}}$') THEN CAST({cell} AS BIGINT) END"
 
 
-def is_number(cell: str) -> str:
-    """Whether the cell is a number the reader keeps: decimal syntax, and a magnitude between
-    10^-100 and 10^101 (or zero)."""
+class _Number(NamedTuple):
+    """A cell of decimal syntax, read from its text so that no number is ever converted
+    before it is known to fit (a conversion that overflows stops the query on most engines)."""
+
+    text: str  # as Decimal reads it: stripped, without underscores
+    digits: str  # the mantissa's digits, without sign, point or exponent
+    zero: str  # whether it is zero
+    adjusted: str  # the exponent of its leading digit (Decimal's ``adjusted()``)
+
+
+def _number(cell: str) -> _Number:
+    text = stripped(f"REPLACE({cell}, '_', '')")
+    mantissa = f"REGEXP_REPLACE({text}, '^[+-]|[eE].*$', '', 'g')"
+    digits = f"REPLACE({mantissa}, '.', '')"
+    before_point = f"LENGTH(REGEXP_REPLACE({mantissa}, '\\..*$', ''))"
+    leading_zeros = f"LENGTH(REGEXP_REPLACE({digits}, '[1-9].*$', ''))"
+    exponent_digits = f"REGEXP_REPLACE({text}, '^[^eE]*([eE][+-]?)?0*', '')"
+    size = (
+        f"CASE WHEN {exponent_digits} = '' THEN 0 WHEN LENGTH({exponent_digits}) > 18"
+        f" THEN {10**18} ELSE CAST({exponent_digits} AS BIGINT) END"
+    )
+    exponent = f"(CASE WHEN REGEXP_MATCHES({text}, '[eE]-') THEN -1 ELSE 1 END * {size})"
+    return _Number(
+        text=text,
+        digits=digits,
+        zero=f"NOT REGEXP_MATCHES({text}, '^[^eE]*[1-9]')",
+        adjusted=f"({exponent} + {before_point} - 1 - {leading_zeros})",
+    )
+
+
+def _decimal_syntax(cell: str) -> str:
     cleaned = f"REPLACE({cell}, '_', '')"
-    magnitude = f"ABS(TRY_CAST(TRIM({cleaned}) AS DOUBLE))"
+    return f"REGEXP_MATCHES({cell}, '^\\s*\\S+\\s*$') AND REGEXP_MATCHES({cleaned}, '{_DECIMAL}')"
+
+
+def is_number(cell: str) -> str:
+    """Whether the cell is a number the reader keeps: decimal syntax, and zero or a magnitude
+    between 10^-100 and 10^101 (the exponent of its leading digit within ±100)."""
+    read = _number(cell)
     return (
-        f"(REGEXP_MATCHES({cell}, '^\\s*\\S+\\s*$') AND REGEXP_MATCHES({cleaned}, '{_DECIMAL}')"
-        f" AND ({magnitude} = 0 OR ({magnitude} >= 1e-100 AND {magnitude} < 1e101)))"
+        f"CASE WHEN {_decimal_syntax(cell)} THEN {read.zero}"
+        f" OR {read.adjusted} BETWEEN -{_NUMBER_DIGITS} AND {_NUMBER_DIGITS} ELSE FALSE END"
     )
 
 
 def number(cell: str) -> str:
-    """The cell as an exact decimal when :func:`is_number`; NULL beyond DECIMAL(38, 18)."""
-    return f"CASE WHEN {is_number(cell)} THEN TRY_CAST(TRIM(REPLACE({cell}, '_', '')) AS {DECIMAL}) END"
+    """The cell as an exact decimal when :func:`is_number`; NULL beyond DECIMAL(38, 18) (10^20
+    or more, or 10^19 or more written with more than 38 significant digits) and when written
+    in more than 500 characters."""
+    read = _number(cell)
+    significant = f"LENGTH(REGEXP_REPLACE({read.digits}, '^0+|0+$', '', 'g'))"
+    fits = (
+        f"LENGTH({read.text}) <= {_NUMBER_TEXT} AND ({read.adjusted} < {_DECIMAL_DIGITS - 1}"
+        f" OR ({read.adjusted} = {_DECIMAL_DIGITS - 1} AND {significant} <= 38))"
+    )
+    return (
+        f"CASE WHEN {is_number(cell)} THEN CASE WHEN {read.zero} THEN CAST(0 AS {DECIMAL})"
+        f" WHEN {fits} THEN TRY_CAST({read.text} AS {DECIMAL}) END END"
+    )
 
 
 def looks_numeric(cell: str) -> str:
@@ -63,12 +124,25 @@ def looks_numeric(cell: str) -> str:
     )
 
 
+def calendar(year: str, month: str, day: str) -> str:
+    """Whether three whole numbers make a date of the (proleptic Gregorian) calendar."""
+    leap = f"({year} % 4 = 0 AND {year} % 100 <> 0) OR {year} % 400 = 0"
+    days = (
+        f"CASE WHEN {month} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END"
+        f" WHEN {month} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
+    )
+    return (
+        f"({year} BETWEEN 1 AND 9999 AND {month} BETWEEN 1 AND 12 AND {day} BETWEEN 1 AND {days})"
+    )
+
+
 def date(cell: str) -> str:
     """The cell as a date (the reader's ``_date``), NULL when it is not one."""
-    trimmed = f"TRIM({cell})"
+    text = stripped(cell)
+    parts = [f"CAST(SUBSTRING({text}, {start}, {size}) AS INTEGER)" for start, size in _YMD]
     return (
-        f"CASE WHEN REGEXP_MATCHES({cell}, '{_DATE}') AND SUBSTRING({trimmed}, 1, 4) <> '0000'"
-        f" THEN TRY_CAST(SUBSTRING({trimmed}, 1, 10) AS DATE) END"
+        f"CASE WHEN REGEXP_MATCHES({cell}, '{_DATE}') THEN CASE WHEN {calendar(*parts)}"
+        f" THEN TRY_CAST(SUBSTRING({text}, 1, 10) AS DATE) END END"
     )
 
 

@@ -224,7 +224,13 @@ def record_order(row: str) -> list[exp.Expr]:
         column("table_order", row),
         truth.case((is_null(row_number), number(0)), default=number(1)),
         exp.func("COALESCE", row_number.copy(), number(0)),
-        exp.func("COALESCE", column("row_text", row), text("")),
+        by_code_point(exp.func("COALESCE", column("row_text", row), text(""))),
     ]
-    keys.extend(column(f"content_{i}", row) for i in range(1, ORDER_COLUMNS + 1))
+    keys.extend(by_code_point(column(f"content_{i}", row)) for i in range(1, ORDER_COLUMNS + 1))
     return keys
+
+
+def by_code_point(value: exp.Expr) -> exp.Expr:
+    """Text ``COLLATE "C"``: put in order by code point, as Python compares strings, whatever
+    the database's collation (see :data:`critlang.sql.source._C`)."""
+    return exp.Collate(this=value, expression=exp.to_identifier("C", quoted=True))

@@ -27,7 +27,7 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 import sqlglot
@@ -68,6 +68,10 @@ MATERIALIZED = frozenset(
         "occurrence_rows",
     }
 )
+# Text is put in order by code point, as Python compares strings (the reader's order), whatever
+# the database's collation; the dialects without this collation are left to their own (binary
+# in Spark's case): critlang.sql.render takes it out.
+_C = 'COLLATE "C"'
 # Columns compared, in this order, to put a person's rows of one table in the reader's order
 # when a row id repeats (_canonical: by id, then by every cell read).
 ORDER_COLUMNS = 14
@@ -178,7 +182,8 @@ _OCCURRENCE_CELLS = _occurrence_cells()
 _CONCEPTS = f"""
 SELECT id, system, value, vocabulary, name FROM (
   SELECT id, system, value, vocabulary, name,
-    ROW_NUMBER() OVER (PARTITION BY id ORDER BY system || ':' || value, vocabulary, name) AS copy
+    ROW_NUMBER() OVER (PARTITION BY id ORDER BY (system || ':' || value) {_C}, vocabulary {_C},
+                                                 name {_C}) AS copy
   FROM (
     SELECT {cells.identifier("concept_id_text")} AS id,
       CASE WHEN TRIM(vocabulary_text) = 'CPT4' THEN 'CPT'
@@ -207,7 +212,7 @@ FROM person
 _PERSON_READINGS = f"""
 SELECT person_id,
   COALESCE(
-    CASE WHEN birth_year >= 1 AND birth_month BETWEEN 1 AND 12 AND birth_day BETWEEN 1 AND 31
+    CASE WHEN {cells.calendar("birth_year", "birth_month", "birth_day")}
       THEN TRY_CAST(LPAD(CAST(birth_year AS VARCHAR), 4, '0') || '-'
                     || LPAD(CAST(birth_month AS VARCHAR), 2, '0') || '-'
                     || LPAD(CAST(birth_day AS VARCHAR), 2, '0') AS DATE) END,
@@ -261,9 +266,9 @@ JOIN rxnorm_links AS c ON c.one = i.two
 WHERE i.two IS NOT NULL AND c.relationship <> 'RxNorm has ing' AND c.two IS NOT NULL
 """
 
-_DRUG_ATC = """
+_DRUG_ATC = f"""
 SELECT drug, value,
-  ROW_NUMBER() OVER (PARTITION BY drug ORDER BY LENGTH(value) DESC, value) AS position
+  ROW_NUMBER() OVER (PARTITION BY drug ORDER BY LENGTH(value) DESC, value {_C}) AS position
 FROM (SELECT DISTINCT x.drug, c.value FROM drug_classes AS x
       JOIN concepts AS c ON c.id = x.class_id AND c.vocabulary = 'ATC') AS classes
 """
@@ -483,3 +488,70 @@ def qualify_tables(query: exp.Expr, schema: str | None) -> exp.Expr:
 def table_columns() -> Iterable[tuple[str, tuple[str, ...]]]:
     """Each table the query reads and the columns it reads from it."""
     return COLUMNS.items()
+
+
+_UNIT_CODES = f"""
+SELECT DISTINCT TRIM(code_text) AS code FROM (
+  SELECT {cells.text("concept_code")} AS code_text, {cells.text("vocabulary_id")} AS vocabulary_text,
+         {cells.identifier(cells.text("concept_id"))} AS id FROM concept) AS units
+WHERE TRIM(vocabulary_text) = 'UCUM' AND code_text IS NOT NULL AND id IN (
+  SELECT {cells.identifier(cells.text("unit_concept_id"))} FROM measurement
+  UNION SELECT {cells.identifier(cells.text("unit_concept_id"))} FROM observation)
+ORDER BY code
+"""
+
+
+def unit_codes_query() -> exp.Select:
+    """The UCUM codes (column ``code``) of the units the export's results use, as the query
+    reads a result's unit (``concept``'s code for its ``unit_concept_id``)."""
+    query = _parse(_UNIT_CODES)
+    assert isinstance(query, exp.Select)
+    return query
+
+
+def source_select(
+    table: str, columns: Mapping[str, str] | None, schema: str | None, name: str | None = None
+) -> exp.Select:
+    """The columns the query reads from ``table``, selected from the database's own table
+    ``name`` (by default ``table``) in ``schema``; ``columns`` maps each column the database
+    has (lower case) to its own name. A column it lacks is NULL, and without ``columns`` (the
+    table is missing) there is no row."""
+    found = columns or {}
+    items = [
+        exp.alias_(
+            exp.column(exp.to_identifier(found[column], quoted=True))
+            if column in found
+            else exp.cast(exp.Null(), exp.DataType.build("VARCHAR"), copy=False),
+            column,
+            copy=False,
+        )
+        for column in COLUMNS[table]
+    ]
+    select = exp.select(*items, copy=False)
+    if columns is None:
+        return select.where(exp.false(), copy=False)
+    database = exp.Table(
+        this=exp.to_identifier(name or table, quoted=True),
+        db=None if schema is None else exp.to_identifier(schema, quoted=True),
+    )
+    return select.from_(database, copy=False)
+
+
+def with_sources(query: exp.Select, sources: Mapping[str, exp.Select]) -> exp.Select:
+    """``query`` (compiled without a schema) reading each OMOP table from ``sources`` instead:
+    common table expressions named after the tables, put first and never materialized, so
+    that they read as views would."""
+    ctes = [
+        exp.CTE(
+            this=body,
+            alias=exp.TableAlias(this=exp.to_identifier(table)),
+            materialized=False,
+        )
+        for table, body in sources.items()
+    ]
+    with_ = query.args.get("with_")
+    if with_ is None:
+        query.set("with_", exp.With(expressions=ctes))
+    else:
+        with_.set("expressions", [*ctes, *with_.expressions])
+    return query
