@@ -167,3 +167,29 @@ def test_node_table_walks_as_walk_ast_does() -> None:
     assert table.nodes == list(walk_ast(context.program))
     for node in table.nodes:
         assert list(ast_nodes(context, node)) == list(walk_ast(node))
+
+
+def test_leaf_atoms_kept_between_files_do_not_leak_one_file_into_another() -> None:
+    from critlang.lint import intervals
+
+    # The same leaves written differently (labels are printed from the text as written): each
+    # file's findings are the same whether the other was linted first or not.
+    header = 'trial T "t"\ninclusion\n'
+    body = (
+        "(count(chemotherapy within 90 days before screening) < 2 implies ANC >= 2 x10^9/L)"
+        " and (count(chemotherapy within 90 days before screening) > 2 implies ANC >= 1 x10^9/L)"
+    )
+    first = header + f'  I1 "x": {body}\n'
+    second = header + f'  I1 "x": {body.replace("chemotherapy", "Chemotherapy")}\n'
+
+    def messages(text: str) -> list[str]:
+        return [d.message for d in lint_text(text, "t.crit").diagnostics]
+
+    for one, other in ((first, second), (second, first)):
+        intervals._ATOMS.clear()
+        alone = messages(one)
+        intervals._ATOMS.clear()
+        messages(other)
+        assert intervals._ATOMS  # the other file's leaves are kept
+        assert messages(one) == alone
+    assert any("count(" in message for message in messages(first))

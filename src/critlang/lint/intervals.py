@@ -500,6 +500,30 @@ def _opaque(node: object, label: str, identity: object | None = None) -> Atom:
     return Atom(key, frozenset({_TRUE}))
 
 
+# Leaf atoms by the leaf and the text it was written as (the atom's labels are printed from it):
+# an editor analyses a file again after each edit, and most leaves have not changed.
+_ATOMS: dict[tuple[ir.Condition, object], Atom] = {}
+_ATOMS_KEPT = 20_000
+
+
+def _shared_atom(node: ir.Condition) -> Atom:
+    """:func:`atom` of a leaf (an opaque atom for a kind it does not know), kept per process."""
+    memo_key: tuple[ir.Condition, object] | None = (node, getattr(node, "origin", None))
+    try:
+        found = _ATOMS.get(memo_key)  # type: ignore[arg-type]
+    except TypeError:  # something in the leaf is not hashable: not kept
+        found, memo_key = None, None
+    if found is None:
+        found = atom(node)
+        if found is None:  # a node kind this analysis does not know: an opaque proposition
+            found = _opaque(node, _text(getattr(node, "origin", node)))
+        if memo_key is not None:
+            if len(_ATOMS) >= _ATOMS_KEPT:
+                _ATOMS.clear()
+            _ATOMS[memo_key] = found
+    return found
+
+
 def atom(node: ir.Condition) -> Atom | None:
     """A leaf condition as an atom (None for the connectives and constants)."""
     if isinstance(node, ir.Comparison):
@@ -855,9 +879,7 @@ class Analysis:
         kept = self._atoms.get(id(node))
         if kept is not None and kept[0] is node:
             return kept[1]
-        found = atom(node)
-        if found is None:  # a node kind this analysis does not know: an opaque proposition
-            found = _opaque(node, _text(getattr(node, "origin", node)))
+        found = _shared_atom(node)
         key = self._keys.setdefault(found.key, found.key)
         if key is not found.key:
             found = attrs.evolve(found, key=key)
