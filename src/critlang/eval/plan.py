@@ -42,7 +42,7 @@ from critlang.semantics.dictionary import (
     Dictionary,
     Variable,
 )
-from critlang.units import Unit, conversion, parse_unit, same_unit
+from critlang.units import Unit, conversion, molar_power, parse_unit, same_unit
 from critlang.wording import UNIT_WORDS, number_text
 
 _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
@@ -957,14 +957,23 @@ class Planner:
         # screening date -> the earliest result date the lookback allows
         earliest: dict[datetime.date, datetime.date] = {}
 
-        def key(result: LabResult) -> Fraction:
+        target = variable.unit
+
+        def size(result: LabResult) -> Fraction | Unknown:
+            """What ``min`` and ``max`` compare: the value in the variable's unit (a plain
+            number as it is; a symbol, 0), or why the result cannot be read."""
             quantity = read(result)
-            if isinstance(quantity, Quantity) and variable.unit is not None:
+            if isinstance(quantity, Unknown):
+                return quantity
+            if isinstance(quantity, Quantity) and target is not None:
                 try:
-                    return quantity.to(variable.unit, molar_mass=variable.molar_mass)
-                except UnitError:
-                    pass
-            return Fraction(0)
+                    return quantity.to(target, molar_mass=variable.molar_mass)
+                except UnitError as error:
+                    return Unknown(
+                        f"{name} result {value_text(quantity)} ({result.source}) cannot be read "
+                        f"as {target.code}: {error.reason}"
+                    )
+            return quantity if isinstance(quantity, Fraction) else Fraction(0)
 
         def select(ctx: Context) -> list[LabResult] | Unknown:
             index = ctx
@@ -1023,8 +1032,19 @@ class Planner:
                         best, best_day = result, day
                 return [best]
             if selector in ("min", "max"):
-                ordered = sorted(results, key=key)
-                return [ordered[-1] if selector == "max" else ordered[0]]
+                # The first smallest, or the last largest; any result that cannot be read makes
+                # the smallest (largest) one not known.
+                chosen, chosen_size = results[0], size(results[0])
+                if isinstance(chosen_size, Unknown):
+                    return chosen_size
+                smallest = selector == "min"
+                for result in results[1:]:
+                    found = size(result)
+                    if isinstance(found, Unknown):
+                        return found
+                    if (found < chosen_size) if smallest else (found >= chosen_size):
+                        chosen, chosen_size = result, found
+                return [chosen]
             return list(results)
 
         return select
@@ -1177,7 +1197,10 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
             except UnitError as error:
                 unit = error.reason
             else:
-                if unit.dimension != target.dimension and molar_mass is None:
+                # Another kind, unless the molar mass converts it (mass <-> substance).
+                if unit.dimension != target.dimension and (
+                    molar_mass is None or molar_power(unit, target) is None
+                ):
                     unit = None
             if len(units) < 1000:
                 units[code] = unit
