@@ -269,7 +269,25 @@ class Trial:
 
     def outcomes_of(self, truths: tuple[Fast | None, ...]) -> tuple[Outcome, ...]:
         """The compiled function's truths as outcomes."""
-        return tuple(map(_outcome_of, truths))
+        met, not_met, unknown, review = (
+            Outcome.MET,
+            Outcome.NOT_MET,
+            Outcome.UNKNOWN,
+            Outcome.REVIEW,
+        )
+        # _outcome_of, inlined: this runs once per record screened.
+        return tuple(
+            [
+                met
+                if truth is True
+                else not_met
+                if truth is False
+                else review
+                if truth is None
+                else unknown
+                for truth in truths
+            ]
+        )
 
 
 def as_record(record: Record | Mapping[str, Any] | str) -> Record:

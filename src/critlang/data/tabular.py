@@ -71,6 +71,7 @@ class _Entries:
         self.lazy = lazy
         self.ids = _Ids()
         self.unmapped: dict[tuple[str, object, object], object] = {}
+        self.lab_labels: dict[tuple[str | None, str | None], object] = {}  # by (name, code)
 
     def error(self, identifier: str | None, where: str, message: str) -> Entry:
         return Entry(id=identifier or where, record=None, error=message, where=where)
@@ -113,11 +114,11 @@ class _Entries:
         for section in _SECTIONS:
             if section == "labs" and pending is not None:
                 # Lab entries by (name, code) as the reader groups them: one look-up per group.
-                for (name, code), indexes in pending.groups.items():
-                    key = (section, name, code)
-                    label = unmapped.get(key, _UNSEEN)
+                labels = self.lab_labels
+                for pair, indexes in pending.groups.items():
+                    label = labels.get(pair, _UNSEEN)
                     if label is _UNSEEN:
-                        label = unmapped[key] = self._unmapped(*key)
+                        label = labels[pair] = self._unmapped(section, *pair)
                     if type(label) is str:
                         note(label, len(indexes))
                 continue

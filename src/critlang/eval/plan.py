@@ -1042,7 +1042,8 @@ class Planner:
                 screening = ctx.anchors.get("screening")
                 if screening is not None:
                     last = screening
-                    first = lookback_start(screening) or _DAY_ZERO
+                    if lookback is not None:
+                        first = lookback_start(screening) or _DAY_ZERO
             chosen, chosen_day = -1, _DAY_ZERO
             for day, position in dated:
                 if day is None:
@@ -1322,9 +1323,12 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
             )
         if target is None:
             return value  # type: ignore[return-value]
-        if result.unit is None:
+        code = result.unit
+        if code is None:
             return Unknown(f"{name} result {value_text(value)} ({result.source}) has no unit")
-        unit = unit_of(result.unit)
+        unit: Any = units.get(code, UNSET)
+        if unit is UNSET:
+            unit = unit_of(code)
         if unit is None:
             return Unknown(
                 f"{name} result in {result.unit} ({result.source}) cannot be read as {target.code}"

@@ -195,9 +195,12 @@ class Dictionary:
         for variable in variables:
             for key in (variable.name, *variable.aliases):
                 merged[key.casefold()] = variable
-        return Dictionary(
-            variables=merged, anchors=self.anchors | {anchor.casefold() for anchor in anchors}
-        )
+        all_anchors = self.anchors | {anchor.casefold() for anchor in anchors}
+        if all_anchors == self.anchors and merged == self.variables:
+            # Nothing new (a trial made again from its own dictionary, as a screen's near misses
+            # and what-ifs are): the same dictionary, and what it has looked up already.
+            return self
+        return Dictionary(variables=merged, anchors=all_anchors)
 
 
 EMPTY = Dictionary(
