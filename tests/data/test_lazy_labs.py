@@ -47,7 +47,8 @@ _FIELDS: dict[str, list[Any]] = {
               "positive", "1.8", " 2", "nan", True, None, 1.5, Decimal("NaN"), [], "Negative"],
     "unit": [None, "10*9/L", "10*9/L", "/uL", "g/dL", "g/L", "mg/dL", "umol/L", "U/L", "IU/L",
              "m", " g/dL", "", "bananas", 5],
-    "date": ["2025-05-30", "2025-05-20", "2025-06-10", "2025-03-01", "2024-01-01", None,
+    "date": ["2025-05-30", "2025-05-20", "2025-06-10", "2025-03-01", "2024-01-01", None, None,
+             "0001-01-01",
              "2025-02-30", "2025-05-30T10:00:00Z", "30/05/2025", 20250530, ""],
     "low": [None, None, 1, Decimal("0.5"), "x"],
     "high": [None, None, 40, Decimal("1.2"), "40", Decimal("NaN")],
@@ -243,3 +244,28 @@ def test_a_screen_tallies_the_units_it_reads(tmp_path: Path) -> None:
     screened = make_trial("inclusion\n  I1: ANC >= 1.5 x10^9/L\n").screen(path)
     assert screened.unmapped.get("unit bananas") == 1
     assert "unit apples" not in screened.unmapped  # a lab no criterion reads
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        [None, None],
+        [None, None, "2025-05-30"],
+        ["2025-05-30", None, "2025-05-30", None],
+        ["0001-01-01", None, "0001-01-01"],
+        [None, "0001-01-01", None],
+    ],
+)
+def test_ties_are_broken_as_a_whole_record_breaks_them(dates: list[str | None]) -> None:
+    # latest: the last of the latest-dated; earliest: the first of the earliest (undated ones
+    # count as the earliest of all), whichever way the record was read.
+    labs = [
+        {"name": "ANC", "value": number, "unit": "10*9/L", "date": day}
+        for number, day in zip([1, 2, 3, 4], dates, strict=False)
+    ]
+    data = {"id": "P", "anchors": {"screening": "2025-06-02"}, "labs": labs}
+    trial = make_trial(
+        "inclusion\n  I1: ANC >= 2 x10^9/L\n  I2: earliest(ANC) >= 2 x10^9/L\n"
+        "  I3: ANC <= 3 x10^9/L\n  I4: earliest(ANC) <= 1 x10^9/L\n"
+    )
+    assert_same(trial, data)

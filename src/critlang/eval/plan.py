@@ -1044,16 +1044,23 @@ class Planner:
                     last = screening
                     if lookback is not None:
                         first = lookback_start(screening) or _DAY_ZERO
+            # The last of the latest-dated (the first of the earliest-dated), undated ones
+            # counting as the earliest: as select() chooses.
             chosen, chosen_day = -1, _DAY_ZERO
-            for day, position in dated:
-                if day is None:
-                    if not undated:
-                        continue
-                    day = _DAY_ZERO
-                elif not first <= day <= last:
-                    continue
-                if chosen < 0 or (day >= chosen_day if latest else day < chosen_day):
-                    chosen, chosen_day = position, day
+            if latest:
+                for day, position in dated:
+                    if day is None:
+                        if undated and chosen_day == _DAY_ZERO:
+                            chosen = position
+                    elif first <= day <= last and day >= chosen_day:
+                        chosen, chosen_day = position, day
+            else:
+                for day, position in dated:
+                    if day is None:
+                        if undated and (chosen < 0 or chosen_day != _DAY_ZERO):
+                            chosen, chosen_day = position, _DAY_ZERO
+                    elif first <= day <= last and (chosen < 0 or day < chosen_day):
+                        chosen, chosen_day = position, day
             if chosen < 0:
                 if bounds is not None:
                     return none_in_window(bounds)
