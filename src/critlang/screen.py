@@ -494,7 +494,6 @@ class _Screener:
             for change in changes
         ]
         self.single: dict[int, Trial] = {}  # the criteria near misses fail, one trial each
-        self.outcome_patterns: dict[tuple[int, ...], tuple[Outcome, ...]] = {}
         self.texts: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.strings: dict[str, str] = {}
         self.variants: list[tuple[int, ...]] = [(index,) for index in range(len(self.changes))]
@@ -509,7 +508,7 @@ class _Screener:
             )
         try:
             result = self.trial.evaluate(record, self.as_of, anchors=self.anchors, evidence=False)
-            outcomes = self._shared_outcomes(result.outcomes)
+            outcomes = result.outcomes
             missing = self._shared(result.missing) if UNKNOWN in outcomes else ()
             variants = self._variants(record, outcomes) if self.changes else ()
             failed = [
@@ -535,18 +534,9 @@ class _Screener:
             near_miss=near_miss,
         )
 
-    # Rows stay in memory: patients share outcome patterns, reasons and problems, and each is
-    # kept once (bounded: a cohort of all-different texts shares nothing and keeps no more).
+    # Rows stay in memory: patients share reasons and problems, and each is kept once (bounded:
+    # a cohort of all-different texts shares nothing and keeps no more).
     _SHARED_LIMIT = 100_000
-
-    def _shared_outcomes(self, outcomes: tuple[Outcome, ...]) -> tuple[Outcome, ...]:
-        key = tuple(map(id, outcomes))  # hashing enum members is slow in Python
-        found = self.outcome_patterns.get(key)
-        if found is None:
-            found = outcomes
-            if len(self.outcome_patterns) < self._SHARED_LIMIT:
-                self.outcome_patterns[key] = found
-        return found
 
     def _shared(self, texts: tuple[str, ...]) -> tuple[str, ...]:
         if not texts:
