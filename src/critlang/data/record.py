@@ -394,9 +394,10 @@ class LabIndex:
         state = pending._index
         if state is None or state[0] is not dictionary:
             keys: dict[str, list[LabKey]] = {}
-            entry_names = dictionary.entry_names
+            entry_names, known = dictionary.entry_names, dictionary.entries_known
             for key in pending.groups:
-                for name in entry_names(*key):
+                names = known.get(key)
+                for name in entry_names(*key) if names is None else names:
                     found = keys.get(name)
                     if found is None:
                         keys[name] = [key]

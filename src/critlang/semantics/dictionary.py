@@ -159,6 +159,12 @@ class Dictionary:
         return found
 
     @property
+    def entries_known(self) -> dict[tuple[str | None, str | None], tuple[str, ...]]:
+        """The entries resolved so far (see :meth:`entry_names`), read first by code that runs
+        per record."""
+        return self._entries
+
+    @property
     def fact_names(self) -> dict[str, str]:
         """The facts' keys resolved so far (see :meth:`fact_name`)."""
         return self._fact_names
