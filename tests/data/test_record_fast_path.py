@@ -71,3 +71,36 @@ def test_fast_path_reads_occurrences_as_the_general_path(
         patch.setattr(record_module, "_plain_occurrence", lambda entry, where, condition: None)
         general = _read(data)
     assert fast == general
+
+
+_FACT_VALUES = [True, False, 0, 1, 7, Decimal("1.5"), Decimal("NaN"), 1.5, "2", "24 wk",
+                "female", "2025-01-01", None, [], {"value": 62, "unit": "kg"}]  # fmt: skip
+_ANCHORS = [None, "2025-06-02", " 2025-06-02", "2025-06-02T08:00:00Z", "2025-02-30", "", 5]
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["ECOG", "pregnant", "weight", "x"]), st.sampled_from(_FACT_VALUES)
+    ),
+    st.dictionaries(st.sampled_from(["screening", "Treatment"]), st.sampled_from(_ANCHORS)),
+)
+def test_facts_and_anchors_read_as_the_general_path(
+    facts: dict[str, Any], anchors: dict[str, Any]
+) -> None:
+    found = _read({"id": "P", "facts": facts, "anchors": anchors})
+    reader = record_module._Reader()
+    expected_facts = {
+        name: fact
+        for name, value in facts.items()
+        if (fact := record_module._fact(value, f"facts.{name}", reader)) is not None
+    }
+    expected_anchors = {
+        name.casefold(): day
+        for name, value in anchors.items()
+        if (day := reader.date(value, f"anchors.{name}")) is not None
+    }
+    record, _ = found
+    assert isinstance(record, record_module.Record)
+    assert dict(record.facts) == expected_facts
+    assert dict(record.anchors) == expected_anchors
+    assert sorted(record.problems) == sorted(reader.problems)

@@ -554,7 +554,9 @@ def _read_structured(
         reader.errors.append("`anchors` must be an object of name: date")
     else:
         for name, value in raw_anchors.items():
-            day = reader.date(value, f"anchors.{name}")
+            day = _plain_day(value)  # a YYYY-MM-DD text, read once per process; else in full
+            if day is None:
+                day = reader.date(value, f"anchors.{name}")
             if day is not None:
                 anchors[str(name).casefold()] = day
     facts: dict[str, FactValue] = {}
@@ -563,9 +565,15 @@ def _read_structured(
         reader.errors.append("`facts` must be an object of name: value")
     else:
         for name, value in raw_facts.items():
-            fact = _fact(value, f"facts.{name}", reader)
+            kind = value.__class__  # booleans and plain numbers first: most facts are
+            if kind is bool:
+                fact: FactValue | None = value
+            elif kind is int or (kind is Decimal and value.is_finite()):
+                fact = _exact(value)
+            else:
+                fact = _fact(value, f"facts.{name}", reader)
             if fact is not None:
-                facts[str(name)] = fact
+                facts[name if name.__class__ is str else str(name)] = fact
     entries = _section(data, "labs", reader)
     labs: tuple[LabResult, ...] | PendingLabs
     if lazy and entries:
