@@ -293,7 +293,7 @@ class JsonLinesSource(PieceSource):
                     message = f"line {number} is not UTF-8 text ({error})"
                     yield Piece(where=where, error=message)
                     continue
-                if line.strip():
+                if line and not line.isspace():  # not line.strip(): no copy of the line
                     yield Piece(where=where, text=line, prefix=f"line {number}: ")
 
 
