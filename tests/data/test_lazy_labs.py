@@ -269,3 +269,25 @@ def test_ties_are_broken_as_a_whole_record_breaks_them(dates: list[str | None]) 
         "  I3: ANC <= 3 x10^9/L\n  I4: earliest(ANC) <= 1 x10^9/L\n"
     )
     assert_same(trial, data)
+
+
+def test_a_lazily_read_record_pickles_with_what_it_has_read(tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "cohort.jsonl"
+    labs = [
+        {"name": "ANC", "value": 2, "unit": "bananas", "date": "2025-05-30"},
+        {"name": "platelets", "value": None, "date": "2025-05-30"},
+    ]
+    path.write_text(json.dumps({"id": "P", "labs": labs}) + "\n", encoding="utf-8")
+    from critlang.data.tabular import JsonLinesSource
+
+    source = JsonLinesSource(path, TRIAL.dictionary, lazy=True)
+    [entry] = list(source)
+    assert entry.record is not None
+    TRIAL.evaluate(entry.record, evidence=False)  # reads ANC: its unit is tallied
+    copy = pickle.loads(pickle.dumps(entry.record))
+    assert copy.problems == entry.record.problems != ()
+    assert copy.labs == entry.record.labs
+    assert copy.problems == read_record({"id": "P", "labs": labs}).problems
+    assert source.tally.unmapped["unit bananas"] == 1

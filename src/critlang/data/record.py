@@ -206,6 +206,16 @@ class PendingLabs:
         self._all: tuple[LabResult, ...] | None = None
         self._index: _IndexState | None = None
 
+    def __getstate__(self) -> tuple[Any, ...]:
+        # A copy (pickled for another process) keeps what was read, not the reader's tally
+        # callback nor the index made for a dictionary.
+        return (self._entries, self.groups, self._results, self.problems, self.after, self._all)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self._entries, self.groups, self._results, self.problems, self.after, self._all = state
+        self.note = None
+        self._index = None
+
     @classmethod
     def of(cls, entries: list[Any]) -> PendingLabs:
         pending = cls(entries)
