@@ -291,3 +291,33 @@ def test_a_lazily_read_record_pickles_with_what_it_has_read(tmp_path: Path) -> N
     assert copy.labs == entry.record.labs
     assert copy.problems == read_record({"id": "P", "labs": labs}).problems
     assert source.tally.unmapped["unit bananas"] == 1
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.crit")), ids=lambda path: path.stem)
+def test_screening_the_examples_lazily_gives_the_rows_of_whole_records(
+    path: Path, tmp_path: Path
+) -> None:
+    trial = critlang.load(path)
+    records = [
+        json.loads(file.read_text(encoding="utf-8"))
+        for file in sorted(EXAMPLES.glob("*/records/*.json"))
+    ]
+    for number, data in enumerate(records):
+        data["id"] = f"R{number}"  # the examples of several trials may share ids
+    cohort = tmp_path / "examples.jsonl"
+    cohort.write_text("".join(json.dumps(data) + "\n" for data in records), encoding="utf-8")
+    first = trial.criteria[0].id
+    lazy = trial.screen(cohort, drop=[first])  # read lazily, from the file
+    whole = trial.screen(records, drop=[first])  # dicts in memory: read whole
+    assert len(lazy.rows) == len(whole.rows) == len(records)
+    for found, expected in zip(lazy.rows, whole.rows, strict=True):
+        assert (found.id, found.verdict, found.outcomes, found.missing) == (
+            expected.id,
+            expected.verdict,
+            expected.outcomes,
+            expected.missing,
+        )
+        assert (found.variants, found.near_miss) == (expected.variants, expected.near_miss)
+        assert _is_subsequence(found.problems, expected.problems)
+    assert lazy.totals == whole.totals
+    assert lazy.funnel == whole.funnel
