@@ -481,7 +481,7 @@ def _source(
     if isinstance(source, str | Path):
         from critlang.data import open_patients
 
-        return open_patients(source, format, trial.dictionary)
+        return open_patients(source, format, trial.dictionary, lazy=True)
     if hasattr(source, "tally"):
         return source  # type: ignore[return-value]
     return _Records(source)
@@ -534,6 +534,8 @@ class _Screener:
             for change in changes
         ]
         self.single: dict[int, Trial] = {}  # the criteria near misses fail, one trial each
+        self.texts: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.strings: dict[str, str] = {}
         self.variants: list[tuple[int, ...]] = [(index,) for index in range(len(self.changes))]
         if len(self.changes) > 1:
             self.variants.append(tuple(range(len(self.changes))))
@@ -547,7 +549,7 @@ class _Screener:
         try:
             result = self.trial.evaluate(record, self.as_of, anchors=self.anchors, evidence=False)
             outcomes = result.outcomes
-            missing = result.missing if UNKNOWN in outcomes else ()
+            missing = self._shared(result.missing) if UNKNOWN in outcomes else ()
             variants = self._variants(record, outcomes) if self.changes else ()
             failed = [
                 index
@@ -566,11 +568,28 @@ class _Screener:
             verdict=result.verdict,
             outcomes=outcomes,
             missing=missing,
-            problems=record.problems,
+            problems=self._shared(record.problems),
             where=entry.where,
             variants=variants,
             near_miss=near_miss,
         )
+
+    # Rows stay in memory: patients share reasons and problems, and each is kept once (bounded:
+    # a cohort of all-different texts shares nothing and keeps no more).
+    _SHARED_LIMIT = 100_000
+
+    def _shared(self, texts: tuple[str, ...]) -> tuple[str, ...]:
+        if not texts:
+            return ()
+        found = self.texts.get(texts)
+        if found is None:
+            strings = self.strings
+            found = tuple([strings.setdefault(text, text) for text in texts])
+            if len(self.texts) < self._SHARED_LIMIT:
+                self.texts[found] = found
+            if len(strings) > self._SHARED_LIMIT:
+                strings.clear()
+        return found
 
     @staticmethod
     def _error(entry: Entry, message: str) -> Row:

@@ -106,6 +106,7 @@ class Trial:
         self._planner = Planner(self.dictionary)
         self._planned: list[tuple[ir.CheckedCriterion, Condition | None]] | None = None
         self._compiled: Compiled | bool | None = False
+        self._lab_names: tuple[str, ...] | None = None  # the labs the criteria name
         self._id = program.trial.id if program.trial else None
 
     @property
@@ -183,12 +184,16 @@ class Trial:
             compiled = self._compiled = compile_criteria(self._planner, self.criteria)
         if not evidence and compiled is not None:
             verdict, truths = compiled(patient, self.dictionary, day_anchors)  # type: ignore[operator]
+            if patient.pending_labs is not None:
+                self._read_labs(patient)
             # Positional: this runs once per record screened.
             return LazyResult(
                 self._id, patient.id, as_of_text, verdict, self, truths, patient.problems
             )
         context = Context(patient, self.dictionary, day_anchors, evidence)
         criteria = self._closures(context)
+        if patient.pending_labs is not None:
+            self._read_labs(patient)
         return Result(
             trial=self._id,
             record=patient.id,
@@ -197,6 +202,26 @@ class Trial:
             criteria=criteria,
             record_problems=patient.problems,
         )
+
+    def _read_labs(self, record: Record) -> None:
+        """A lazily read record: every entry of every lab the criteria name is read (its problems
+        known), also those the evaluation did not need (``a and b`` with ``a`` false)."""
+        names = self._lab_names
+        if names is None:
+            from critlang.lint.walk import walk_ir
+
+            names = self._lab_names = tuple(
+                dict.fromkeys(
+                    node.variable.name
+                    for criterion in self.criteria
+                    if criterion.condition is not None
+                    for node in walk_ir(criterion.condition, into_definitions=True)
+                    if isinstance(node, ir.LabSelection)
+                )
+            )
+        pending = record.pending_labs
+        assert pending is not None
+        pending.by_variable(self.dictionary).check(names)
 
     def screen(
         self,
@@ -251,7 +276,25 @@ class Trial:
 
     def outcomes_of(self, truths: tuple[Fast | None, ...]) -> tuple[Outcome, ...]:
         """The compiled function's truths as outcomes."""
-        return tuple(map(_outcome_of, truths))
+        met, not_met, unknown, review = (
+            Outcome.MET,
+            Outcome.NOT_MET,
+            Outcome.UNKNOWN,
+            Outcome.REVIEW,
+        )
+        # _outcome_of, inlined: this runs once per record screened.
+        return tuple(
+            [
+                met
+                if truth is True
+                else not_met
+                if truth is False
+                else review
+                if truth is None
+                else unknown
+                for truth in truths
+            ]
+        )
 
 
 def as_record(record: Record | Mapping[str, Any] | str) -> Record:

@@ -428,3 +428,86 @@ def test_an_accepted_unit_is_read_under_any_of_its_codes(unit: str) -> None:
     patient = record(labs=[{"name": "ALT", "value": 30, "unit": unit, "date": "2025-06-01"}])
     for evidence in (True, False):
         assert checked.evaluate(patient, evidence=evidence).outcomes == (Outcome.MET,)
+
+
+def _criterion(criteria: str, labs: list[dict[str, object]]) -> tuple[Outcome, tuple[str, ...]]:
+    found = trial("inclusion\n  I1: " + criteria + "\n").evaluate(record(labs=labs))
+    criterion = found.criterion("I1")
+    fast = trial("inclusion\n  I1: " + criteria + "\n").evaluate(record(labs=labs), evidence=False)
+    assert (fast.criterion("I1").outcome, fast.criterion("I1").reasons) == (
+        criterion.outcome,
+        criterion.reasons,
+    )
+    return criterion.outcome, criterion.reasons
+
+
+@pytest.mark.parametrize(
+    ("odd", "reason"),
+    [
+        (lab("ANC", 0.1, "g/dL", "2025-05-20"), "ANC result in g/dL (labs[1]) cannot be read as"),
+        (lab("ANC", 0.1, None, "2025-05-20"), "ANC result 0.1 (labs[1]) has no unit"),
+        (lab("ANC", "high", "10*9/L", "2025-05-20"), "ANC result 'high' (labs[1]) is not a number"),
+        (lab("ANC", 500, "10*9/L", "2025-05-20"), "ANC result 500 10*9/L (labs[1]) is outside"),
+    ],
+)
+def test_min_and_max_are_unknown_when_a_result_cannot_be_read(
+    odd: dict[str, object], reason: str
+) -> None:
+    # Regression: an unreadable result was ordered as 0, so min() picked it and max() ignored it.
+    labs = [lab("ANC", 2.0, "10*9/L", "2025-05-10"), odd, lab("ANC", 3.0, "10*9/L", "2025-05-25")]
+    for selector in ("min", "max"):
+        outcome_, reasons = _criterion(
+            f"{selector}(ANC within 60 days before screening) >= 1.5 x10^9/L", labs
+        )
+        assert outcome_ is Outcome.UNKNOWN, selector
+        assert len(reasons) == 1
+        assert reasons[0].startswith(reason), reasons
+    assert _criterion("max(ANC within 60 days before screening) is known", labs)[0] is (
+        Outcome.NOT_MET
+    )
+    # Outside the window it is not a candidate: the others decide.
+    assert _criterion("max(ANC within 10 days before screening) >= 2.5 x10^9/L", labs) == (
+        Outcome.MET,
+        (),
+    )
+
+
+def test_min_and_max_of_readable_results_in_several_units() -> None:
+    labs = [
+        lab("ANC", 1800, "/uL", "2025-05-10"),
+        lab("ANC", 1.7, "10*9/L", "2025-05-20"),
+        lab("ANC", 2.1, "10*9/L", "2025-05-25"),
+    ]
+    assert _criterion("min(ANC) >= 1.7 x10^9/L", labs)[0] is Outcome.MET
+    assert _criterion("min(ANC) > 1.7 x10^9/L", labs)[0] is Outcome.NOT_MET
+    assert _criterion("max(ANC) >= 2.1 x10^9/L", labs)[0] is Outcome.MET
+    assert _criterion("max(ANC) > 2.1 x10^9/L", labs)[0] is Outcome.NOT_MET
+
+
+def test_a_lab_with_a_molar_mass_reads_only_mass_and_substance_concentrations() -> None:
+    # Regression: with a molar mass, a result in a unit of any dimension was read (metres).
+    for unit in ("m", "mg", "mmol", "g/mL/h"):
+        labs = [lab("creatinine", 1.0, unit)]
+        outcome_, reasons = _criterion("creatinine <= 1.5 mg/dL", labs)
+        assert outcome_ is Outcome.UNKNOWN
+        assert reasons == (f"creatinine result in {unit} (labs[0]) cannot be read as mg/dL",)
+        assert _criterion("creatinine is known", labs)[0] is Outcome.NOT_MET
+    # 0.1 mmol/L x 113.12 g/mol = 11.312 mg/L = 1.1312 mg/dL, exactly.
+    for unit, value in (("mg/dL", "1.1312"), ("umol/L", "100"), ("mmol/L", "0.1")):
+        labs = [lab("creatinine", value, unit)]
+        assert _criterion("creatinine <= 1.1312 mg/dL", labs) == (Outcome.MET, ())
+        assert _criterion("creatinine < 1.1312 mg/dL", labs) == (Outcome.NOT_MET, ())
+
+
+def test_min_and_max_of_a_lab_without_a_unit_order_by_its_number() -> None:
+    # Regression: results of a lab without a unit (INR) were all ordered as 0.
+    import critlang
+
+    labs = [lab("INR", 1.4, None, "2025-05-10"), lab("INR", 1.1, None, "2025-05-20")]
+    for criteria, expected in (
+        ("min(INR) <= 1.2", Outcome.MET),
+        ("max(INR) <= 1.2", Outcome.NOT_MET),
+        ("max(INR) >= 1.4", Outcome.MET),
+    ):
+        found = critlang.parse("inclusion\n  I1: " + criteria + "\n").evaluate(record(labs=labs))
+        assert found.criterion("I1").outcome is expected, criteria

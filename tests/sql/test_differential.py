@@ -6,6 +6,7 @@ same CSV folder; nothing here states an expected outcome."""
 
 from __future__ import annotations
 
+import datetime
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import critlang
 from tests.sql.cohorts import AS_OF, exports, reference_screen, sql_screen, write_export
 
 # Declarations the leaves use beyond the standard dictionary: a lab with a normal range (x ULN
-# without the result's own), one with a lookback, and the facts the OMOP reader takes from death.
+# without the result's own), one with a lookback, one without a unit, and the facts the OMOP reader
+# takes from death.
 DECLARATIONS = """
 lab site_ALT "ALT at the site lab": U/L
     codes LOINC:1742-6
@@ -27,6 +29,8 @@ lab recent_Hb "Hemoglobin within a month": g/dL
     codes LOINC:718-7
     plausible 0..25
     lookback 30 days
+lab site_score "A score recorded as a result, without a unit": number
+    codes LOINC:89247-1
 fact deceased "Died": boolean
 fact death_date "Date of death": date
 """
@@ -45,6 +49,7 @@ LEAVES = [
     "hemoglobin >= 9 g/dL within 7 days after screening",
     "max(hemoglobin within 60 days before screening) >= 10 g/dL",
     "min(hemoglobin) < 9 g/dL",
+    "max(hemoglobin) is known",
     "earliest(hemoglobin) >= 9 g/dL",
     "any(hemoglobin within 90 days before screening) < 8 g/dL",
     "all(hemoglobin within 400 days before screening) >= 8 g/dL",
@@ -60,6 +65,12 @@ LEAVES = [
     "hemoglobin > 0.75 x LLN",
     "creatinine <= 1.5 mg/dL",
     "creatinine < 133 umol/L",
+    "creatinine is known",
+    "max(creatinine) <= 1.5 mg/dL",
+    "min(creatinine within 90 days before screening) < 100 umol/L",
+    "max(site_score) >= 2",
+    "min(site_score within 90 days before screening) <= 1",
+    "min(HBsAg) = negative",
     "ECOG <= 1",
     "ECOG in 0..2",
     "weight >= 50 kg",
@@ -144,3 +155,68 @@ def test_each_leaf_agrees(tables: dict[str, list[dict[str, str]]], leaf: str) ->
     with tempfile.TemporaryDirectory(prefix="critlang-sql-") as folder:
         export = write_export(Path(folder), tables)
         assert sql_screen(trial, export, AS_OF) == reference_screen(trial, export, AS_OF)
+
+
+def _result(person: int, concept: int, value: str, unit: int, days_before: int) -> dict[str, str]:
+    return {
+        "measurement_id": str(days_before),
+        "person_id": str(person),
+        "measurement_concept_id": str(concept),
+        "measurement_date": (AS_OF - datetime.timedelta(days=days_before)).isoformat(),
+        "value_as_number": value,
+        "value_as_concept_id": "0",
+        "unit_concept_id": str(unit),
+    }
+
+
+HEMOGLOBIN, CREATININE, SCORE = 3000963, 3016723, 36303722
+G_DL, MG_DL, UMOL_L, KG, SCORE_UNIT = 8713, 8840, 8749, 9529, 44777566
+
+
+def test_min_max_and_kinds_of_unit_on_results_that_do_not_read(tmp_path: Path) -> None:
+    """Regressions found by this differential testing, stated here as outcomes as well: one
+    result of the set that does not read (a unit of another kind, none, an implausible value)
+    makes ``min`` and ``max`` UNKNOWN; a lab with a molar mass reads only mass and substance
+    concentrations; a lab without a unit is ordered by its number."""
+    measurements = [
+        _result(1, HEMOGLOBIN, "10", G_DL, 20),
+        _result(1, HEMOGLOBIN, "12", KG, 10),  # another kind
+        _result(2, HEMOGLOBIN, "10", G_DL, 20),
+        _result(2, HEMOGLOBIN, "100000", G_DL, 10),  # implausible
+        _result(3, HEMOGLOBIN, "10", G_DL, 20),
+        _result(3, HEMOGLOBIN, "12", 0, 10),  # no unit
+        _result(4, HEMOGLOBIN, "10", G_DL, 20),
+        _result(4, HEMOGLOBIN, "120", 8636, 10),  # 12 g/dL as g/L
+        _result(1, CREATININE, "1.0", MG_DL, 20),
+        _result(1, CREATININE, "5", KG, 10),  # mass, not mass per volume
+        _result(2, CREATININE, "100", UMOL_L, 10),  # 1.1312 mg/dL by the molar mass
+        _result(3, SCORE, "3", SCORE_UNIT, 20),
+        _result(3, SCORE, "1", SCORE_UNIT, 10),
+    ]
+    tables = {
+        "PERSON": [
+            {"person_id": str(n), "gender_concept_id": "8532", "year_of_birth": "1970"}
+            for n in (1, 2, 3, 4)
+        ],
+        "MEASUREMENT": measurements,
+    }
+    leaves = [
+        "min(hemoglobin) < 11 g/dL",
+        "max(hemoglobin) >= 11 g/dL",
+        "max(hemoglobin) is known",
+        "creatinine <= 1.2 mg/dL",
+        "creatinine is known",
+        "min(site_score) <= 1",
+    ]
+    criteria = "\n".join(f'  I{n} "leaf": {leaf}' for n, leaf in enumerate(leaves, 1))
+    trial = critlang.parse(f"{DECLARATIONS}inclusion\n{criteria}\n")
+    export = write_export(tmp_path, tables)
+    expected = reference_screen(trial, export, AS_OF)
+    assert sql_screen(trial, export, AS_OF) == expected
+    unknown, met, not_met = "unknown", "met", "not_met"
+    assert {person: outcomes for person, (_, outcomes) in expected.items()} == {
+        1: (unknown, unknown, not_met, unknown, not_met, unknown),
+        2: (unknown, unknown, not_met, met, met, unknown),
+        3: (unknown, unknown, not_met, unknown, not_met, met),
+        4: (met, met, met, unknown, not_met, unknown),
+    }

@@ -54,13 +54,20 @@ def detect_format(path: str | Path) -> str:
 
 
 def open_patients(
-    path: str | Path, format: str | None = None, dictionary: Dictionary | None = None
+    path: str | Path,
+    format: str | None = None,
+    dictionary: Dictionary | None = None,
+    *,
+    lazy: bool = False,
 ) -> PatientSource:
     """The patients in ``path``, one entry each, read one at a time (see :mod:`.sources`).
 
     ``format`` is ``native`` (a JSON record, a list of them, or a folder of JSON files), ``jsonl``,
     ``csv``, ``fhir`` or ``omop``; without it, :func:`detect_format` tells. ``dictionary`` (the
-    trial's) maps names and codes to variables; the standard dictionary when None.
+    trial's) maps names and codes to variables; the standard dictionary when None. ``lazy``
+    (what a screen asks for) reads the native forms' lab entries only when a criterion asks for
+    them (``read_record(data, lazy=True)``): the problems of entries never asked for are then not
+    known. The FHIR and OMOP readers read everything either way.
     """
     target = Path(path)
     if not target.exists():
@@ -74,16 +81,16 @@ def open_patients(
         from critlang.data.tabular import JsonFolderSource, JsonSource
 
         if target.is_dir():
-            return JsonFolderSource(target, dictionary)
-        return JsonSource(target, dictionary)
+            return JsonFolderSource(target, dictionary, lazy=lazy)
+        return JsonSource(target, dictionary, lazy=lazy)
     if chosen == "jsonl":
         from critlang.data.tabular import JsonLinesSource
 
-        return JsonLinesSource(_file(target, "jsonl"), dictionary)
+        return JsonLinesSource(_file(target, "jsonl"), dictionary, lazy=lazy)
     if chosen == "csv":
         from critlang.data.tabular import CsvSource
 
-        return CsvSource(_file(target, "csv"), dictionary)
+        return CsvSource(_file(target, "csv"), dictionary, lazy=lazy)
     if chosen == "fhir":
         from critlang.data.fhir import read_fhir
 

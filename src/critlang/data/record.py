@@ -7,6 +7,16 @@ criterion that needed it comes out UNKNOWN with that problem as its reason.
 
 Numbers are kept exact: JSON numbers are read as decimals (``1.8`` is 18/10, not the binary float
 closest to it), so comparisons at a threshold are decided as a clinician reads them.
+
+Lazy reading, for screening: ``read_record(data, lazy=True)`` checks the record's structure and
+reads everything but the lab entries, which it only groups by ``(name, code)``
+(:class:`PendingLabs`). The evaluator asks for a variable's entries (:class:`LabIndex`), and only
+then are they read, each exactly as the eager reader reads it (the same result, the same
+problems), and once; choosing the latest or earliest result reads every entry's date and makes
+only the chosen result. ``Record.labs`` reads all of them and ``Record.problems`` lists the
+problems found so far, in the order the eager reader gives them: a lazily read record whose every
+result has been asked for is indistinguishable from one read whole. The problems of entries never
+asked for are never found: that is the point (a screen reads the labs its trial reads).
 """
 
 from __future__ import annotations
@@ -15,15 +25,18 @@ import datetime
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
 
 from critlang.errors import RecordError, UnitError
 from critlang.units import parse_unit
+
+if TYPE_CHECKING:
+    from critlang.semantics.dictionary import Dictionary
 
 # Sections a structured record may have; their presence is what makes events closed-world.
 EVENT_SECTIONS = ("events", "treatments", "procedures", "medications")
@@ -50,6 +63,27 @@ class LabResult:
     low: Fraction | None
     high: Fraction | None
     source: str
+
+
+_new_result = LabResult.__new__
+
+
+def _lab_result(
+    name: str | None,
+    code: str | None,
+    value: Fraction | str,
+    unit: str | None,
+    date: datetime.date | None,
+    low: Fraction | None,
+    high: Fraction | None,
+    source: str,
+) -> LabResult:
+    """``LabResult(name=name, ...)``, made in half the time (the class has no converters and no
+    validators: its ``__init__`` only sets the fields)."""
+    result = _new_result(LabResult)
+    result.name, result.code, result.value, result.unit = name, code, value, unit
+    result.date, result.low, result.high, result.source = date, low, high, source
+    return result
 
 
 @attrs.define(kw_only=True, unsafe_hash=True)
@@ -99,6 +133,10 @@ def _marked(items: Iterable[Occurrence] | None, condition: bool) -> tuple[Occurr
 
 @attrs.frozen(kw_only=True)
 class Record:
+    """One patient. ``labs`` and ``problems`` are complete whichever way the record was read: a
+    record read with ``lazy=True`` (:func:`read_record`) reads its lab entries when they are
+    first asked for (see :class:`PendingLabs`)."""
+
     id: str | None
     birth_date: datetime.date | None
     sex: str | None
@@ -106,11 +144,302 @@ class Record:
     # Anchor names are case-insensitive: kept in lower case.
     anchors: Mapping[str, datetime.date] = attrs.field(converter=_lower_keys)
     facts: Mapping[str, FactValue]
-    labs: tuple[LabResult, ...]
+    # The results, or the entries still to read (a record read lazily).
+    _labs: tuple[LabResult, ...] | PendingLabs = attrs.field(alias="labs")
     # None: the record has no such section at all
     events: tuple[Occurrence, ...] | None = attrs.field(converter=_as_events)
     conditions: tuple[Occurrence, ...] | None = attrs.field(converter=_as_conditions)
-    problems: tuple[str, ...] = ()
+    # Without the problems of lab entries still to read (see ``problems``).
+    _problems: tuple[str, ...] = attrs.field(default=(), alias="problems")
+
+    @property
+    def labs(self) -> tuple[LabResult, ...]:
+        """Every lab result (a lazily read record reads all its entries now)."""
+        labs = self._labs
+        return labs if labs.__class__ is tuple else labs.all()  # type: ignore[union-attr]
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What could not be read, in the record's order. For a lazily read record, the
+        problems of the lab entries read so far: those of entries never read are not known."""
+        labs = self._labs
+        if labs.__class__ is tuple or not labs.problems:  # type: ignore[union-attr]
+            return self._problems
+        assert isinstance(labs, PendingLabs)
+        cut = len(self._problems) - labs.after
+        return (*self._problems[:cut], *labs.found_problems(), *self._problems[cut:])
+
+    def with_problems_first(self, problems: Sequence[str]) -> Record:
+        """The record with ``problems`` before its own (a reader's, about where it came from)."""
+        return attrs.evolve(self, problems=(*problems, *self._problems))
+
+    @property
+    def pending_labs(self) -> PendingLabs | None:
+        """The lab entries of a lazily read record (None when every result is read)."""
+        labs = self._labs
+        return None if labs.__class__ is tuple else labs  # type: ignore[return-value]
+
+
+LabKey = tuple[str | None, str | None]
+_UNREAD = object()
+
+
+class PendingLabs:
+    """A lazily read record's lab entries, grouped by their ``(name, code)``: each entry is read
+    and checked when first asked for, exactly as :func:`read_record` reads it (the same result,
+    the same problems), and only once.
+
+    An entry whose name or code is not plain text (``None``, or text without blanks around it)
+    is read when the record is; the others wait. ``problems`` holds, by entry index, what the
+    entries read so far could not give; ``note`` (when set) is told each entry's problems as
+    they are found, for a source's tally."""
+
+    __slots__ = ("_all", "_entries", "_index", "_results", "after", "groups", "note", "problems")
+
+    def __init__(self, entries: list[Any]) -> None:
+        self._entries = entries
+        self.groups: dict[LabKey, list[int]] = {}
+        self._results: dict[int, LabResult | None] = {}
+        self.problems: dict[int, tuple[str, ...]] = {}
+        self.after = 0  # the record's problems that come after the labs' (set by the reader)
+        self.note: Callable[[Sequence[str]], None] | None = None
+        self._all: tuple[LabResult, ...] | None = None
+        self._index: _IndexState | None = None
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # A copy (pickled for another process) keeps what was read, not the reader's tally
+        # callback nor the index made for a dictionary.
+        return (self._entries, self.groups, self._results, self.problems, self.after, self._all)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self._entries, self.groups, self._results, self.problems, self.after, self._all = state
+        self.note = None
+        self._index = None
+
+    @classmethod
+    def of(cls, entries: list[Any]) -> PendingLabs:
+        pending = cls(entries)
+        groups = pending.groups
+        plain = _PLAIN_TEXTS
+        for index, entry in enumerate(entries):
+            if type(entry) is dict:
+                name, code = entry.get("name"), entry.get("code")
+                if (
+                    (name is not None or code is not None)
+                    and (name is None or (name.__class__ is str and name in plain))
+                    and (code is None or (code.__class__ is str and code in plain))
+                ) or (
+                    (name is not None or code is not None)
+                    and _plain_text(name)
+                    and _plain_text(code)
+                ):
+                    key = (name, code)
+                    found = groups.get(key)
+                    if found is None:
+                        groups[key] = [index]
+                    else:
+                        found.append(index)
+                    continue
+            # Unusual: read now, and grouped by what the reader made of its name and code.
+            result = pending.result(index)
+            if result is not None:
+                groups.setdefault((result.name, result.code), []).append(index)
+        return pending
+
+    def result(self, index: int) -> LabResult | None:
+        """Entry ``index`` read (None: it could not be read; its problems are noted)."""
+        results = self._results
+        if index in results:
+            return results[index]
+        entry = self._entries[index]
+        where = _lab_place(index)
+        found = _plain_lab(entry, where) if type(entry) is dict else None
+        if found is None:
+            reader = _Reader()
+            found = _lab(entry, where, reader)
+            if reader.problems:
+                self.problems[index] = tuple(reader.problems)
+                if self.note is not None:
+                    self.note(reader.problems)
+        results[index] = found
+        return found
+
+    def results(self, keys: Sequence[LabKey]) -> list[LabResult]:
+        """The results of the entries under ``keys``, in the record's order."""
+        groups = self.groups
+        indexes = groups[keys[0]] if len(keys) == 1 else sorted(i for k in keys for i in groups[k])
+        read = self.result
+        return [result for index in indexes if (result := read(index)) is not None]
+
+    def dated(self, keys: Sequence[LabKey]) -> list[tuple[datetime.date | None, int]]:
+        """The date and index of each entry under ``keys`` that reads, in the record's order,
+        without making the results: what choosing the latest (or earliest) result needs. Each
+        entry is checked as :func:`_plain_lab` checks it; one it would not take is read by the
+        general path now (which notes its problems, and may still read it)."""
+        groups = self.groups
+        indexes = groups[keys[0]] if len(keys) == 1 else sorted(i for k in keys for i in groups[k])
+        entries, results = self._entries, self._results
+        days, units = _DAYS, _UNIT_CODES
+        found: list[tuple[datetime.date | None, int]] = []
+        for index in indexes:
+            result: Any = results.get(index, _UNREAD) if results else _UNREAD
+            if result is _UNREAD:
+                # A dict whose name and code are plain (PendingLabs.of): the rest, as _plain_lab.
+                get = entries[index].get
+                value = get("value")
+                kind = value.__class__
+                day: Any = get("date")
+                low, high, unit = get("low"), get("high"), get("unit")
+                if (
+                    (
+                        kind is int
+                        or (kind is Decimal and value.is_finite())
+                        or (
+                            kind is str
+                            and value.isalpha()
+                            and value.islower()
+                            and value not in _NUMBER_WORDS
+                        )
+                    )
+                    and (
+                        unit is None
+                        or (
+                            unit.__class__ is str
+                            and (unit in units or _plain_unit(unit) is not None)
+                        )
+                    )
+                    and (
+                        day is None
+                        or (
+                            day.__class__ is str
+                            and (day := days.get(day) or _plain_day(day)) is not None
+                        )
+                    )
+                    and (
+                        low is None
+                        or low.__class__ is int
+                        or (low.__class__ is Decimal and low.is_finite())
+                    )
+                    and (
+                        high is None
+                        or high.__class__ is int
+                        or (high.__class__ is Decimal and high.is_finite())
+                    )
+                ):
+                    found.append((day, index))
+                    continue
+                result = self.result(index)
+            if result is not None:
+                found.append((result.date, index))
+        return found
+
+    def checked(self, index: int) -> LabResult:
+        """The result of an entry :meth:`dated` gave, made without checking it again (what
+        :func:`_plain_lab` makes of it, or what was read before)."""
+        results = self._results
+        found = results.get(index)
+        if found is None:
+            get = self._entries[index].get
+            value, unit, day, low, high = (
+                get("value"),
+                get("unit"),
+                get("date"),
+                get("low"),
+                get("high"),
+            )
+            exact = _EXACT
+            found = results[index] = _lab_result(
+                get("name"),
+                get("code"),
+                value if value.__class__ is str else (exact.get(value) or _exact(value)),
+                None if unit is None else (_UNIT_CODES.get(unit) or _plain_unit(unit)),
+                None if day is None else (_DAYS.get(day) or _plain_day(day)),
+                None if low is None else (exact.get(low) or _exact(low)),
+                None if high is None else (exact.get(high) or _exact(high)),
+                _LAB_PLACES[index] if index < 1024 else f"labs[{index}]",
+            )
+        return found
+
+    def all(self) -> tuple[LabResult, ...]:
+        """Every entry read: the record's ``labs``."""
+        found = self._all
+        if found is None:
+            read = self.result
+            found = self._all = tuple(
+                result for index in range(len(self._entries)) if (result := read(index)) is not None
+            )
+        return found
+
+    def found_problems(self) -> list[str]:
+        """The problems of the entries read so far, in the record's order."""
+        problems = self.problems
+        return [problem for index in sorted(problems) for problem in problems[index]]
+
+    def by_variable(self, dictionary: Dictionary) -> LabIndex:
+        """The entries by the name of the variable they stand for in ``dictionary``."""
+        return LabIndex(self, dictionary)
+
+
+# What a LabIndex knows of a record, kept by its PendingLabs for the last dictionary asked (a
+# screen asks with one): the groups by variable name, and the variables read so far.
+_IndexState = tuple[
+    object,
+    dict[str, list[LabKey]],
+    dict[str, list[LabResult]],
+    dict[str, list[tuple[datetime.date | None, int]]],
+]
+
+
+class LabIndex:
+    """A lazily read record's results by variable name: :meth:`get` reads a variable's entries
+    when it is first asked for. What it reads is kept by the record (the index refers to the
+    record, never the other way round: a record is freed as soon as it is not used)."""
+
+    __slots__ = ("_dated", "_keys", "_pending", "_read", "result")
+
+    def __init__(self, pending: PendingLabs, dictionary: Dictionary) -> None:
+        self._pending = pending
+        # The result of an entry dated() gave (PendingLabs.checked).
+        self.result: Callable[[int], LabResult] = pending.checked
+        state = pending._index
+        if state is None or state[0] is not dictionary:
+            keys: dict[str, list[LabKey]] = {}
+            entry_names, known = dictionary.entry_names, dictionary.entries_known
+            for key in pending.groups:
+                names = known.get(key)
+                for name in entry_names(*key) if names is None else names:
+                    found = keys.get(name)
+                    if found is None:
+                        keys[name] = [key]
+                    else:
+                        found.append(key)
+            state = pending._index = (dictionary, keys, {}, {})
+        _, self._keys, self._read, self._dated = state
+
+    def get(self, name: str, default: list[LabResult] | None = None) -> list[LabResult] | None:
+        """The results of the variable ``name``, in the record's order."""
+        found = self._read.get(name)
+        if found is None:
+            keys = self._keys.get(name)
+            if keys is None:
+                return default
+            found = self._read[name] = self._pending.results(keys)
+        return found
+
+    def dated(self, name: str) -> list[tuple[datetime.date | None, int]]:
+        """The date and entry index of each result of ``name`` (see :meth:`PendingLabs.dated`);
+        :meth:`result` makes the one chosen."""
+        found = self._dated.get(name)
+        if found is None:
+            keys = self._keys.get(name)
+            found = self._dated[name] = [] if keys is None else self._pending.dated(keys)
+        return found
+
+    def check(self, names: Iterable[str]) -> None:
+        """Read (and note the problems of) every entry of the variables ``names``."""
+        for name in names:
+            if name not in self._dated and name not in self._read:
+                self.dated(name)
 
 
 class _Reader:
@@ -190,20 +519,26 @@ def loads(text: str) -> dict[str, Any] | list[Any]:
     return value
 
 
-def read_record(data: object) -> Record:
-    """Validate one record (a parsed JSON object) into a :class:`Record`."""
+def read_record(data: object, *, lazy: bool = False) -> Record:
+    """Validate one record (a parsed JSON object) into a :class:`Record`.
+
+    ``lazy`` (what a screen reads with) leaves the lab entries to be read when first asked for:
+    a criterion about ANC reads the ANC results, and only their problems are then known (see
+    :class:`PendingLabs`). The structure is checked either way: a record that cannot be used
+    raises :class:`RecordError` all the same.
+    """
     if not isinstance(data, Mapping):
         raise RecordError([f"a record must be a JSON object, not {type(data).__name__}"])
     reader = _Reader()
     record_id = data.get("id")
     identifier = None if record_id is None else str(record_id)
     if _STRUCTURED_KEYS.intersection(data) - {"id", "sex", "birth_date"} or not data:
-        record = _read_structured(data, reader, identifier)
+        record = _read_structured(data, reader, identifier, lazy)
     else:
         record = _read_flat(data, reader, identifier)
     if reader.errors:
         raise RecordError(reader.errors, identifier)
-    return attrs.evolve(record, problems=tuple(reader.problems))
+    return record
 
 
 def _section(data: Mapping[str, Any], key: str, reader: _Reader) -> list[Any] | None:
@@ -217,7 +552,9 @@ def _section(data: Mapping[str, Any], key: str, reader: _Reader) -> list[Any] | 
     return value
 
 
-def _read_structured(data: Mapping[str, Any], reader: _Reader, identifier: str | None) -> Record:
+def _read_structured(
+    data: Mapping[str, Any], reader: _Reader, identifier: str | None, lazy: bool = False
+) -> Record:
     for key in data:
         if key not in _RECORD_KEYS:
             reader.problems.append(f"unknown field `{key}` ignored")
@@ -227,7 +564,9 @@ def _read_structured(data: Mapping[str, Any], reader: _Reader, identifier: str |
         reader.errors.append("`anchors` must be an object of name: date")
     else:
         for name, value in raw_anchors.items():
-            day = reader.date(value, f"anchors.{name}")
+            day = _plain_day(value)  # a YYYY-MM-DD text, read once per process; else in full
+            if day is None:
+                day = reader.date(value, f"anchors.{name}")
             if day is not None:
                 anchors[str(name).casefold()] = day
     facts: dict[str, FactValue] = {}
@@ -236,27 +575,43 @@ def _read_structured(data: Mapping[str, Any], reader: _Reader, identifier: str |
         reader.errors.append("`facts` must be an object of name: value")
     else:
         for name, value in raw_facts.items():
-            fact = _fact(value, f"facts.{name}", reader)
+            kind = value.__class__  # booleans and plain numbers first: most facts are
+            if kind is bool:
+                fact: FactValue | None = value
+            elif kind is int or (kind is Decimal and value.is_finite()):
+                fact = _exact(value)
+            else:
+                fact = _fact(value, f"facts.{name}", reader)
             if fact is not None:
-                facts[str(name)] = fact
-    labs = [
-        lab
-        for index, entry in enumerate(_section(data, "labs", reader) or [])
-        if (lab := _lab(entry, _lab_place(index), reader)) is not None
-    ]
+                facts[name if name.__class__ is str else str(name)] = fact
+    entries = _section(data, "labs", reader)
+    labs: tuple[LabResult, ...] | PendingLabs
+    if lazy and entries:
+        labs = PendingLabs.of(entries)
+        before = len(reader.problems)
+    else:
+        labs = tuple(
+            lab
+            for index, entry in enumerate(entries or ())
+            if (lab := _lab(entry, _lab_place(index), reader)) is not None
+        )
     events = _occurrences(data, EVENT_SECTIONS, reader)
     conditions = _occurrences(data, CONDITION_SECTIONS, reader)
-    return Record(
+    record = Record(
         id=identifier,
         birth_date=reader.date(data.get("birth_date"), "birth_date"),
         sex=reader.text(data.get("sex"), "sex"),
         age=reader.number(data["age"], "age") if "age" in data else None,
         anchors=anchors,
         facts=facts,
-        labs=tuple(labs),
+        labs=labs,
         events=events,
         conditions=conditions,
+        problems=tuple(reader.problems),  # last: the arguments above may add to them
     )
+    if isinstance(labs, PendingLabs):
+        labs.after = len(reader.problems) - before  # where the labs' problems go
+    return record
 
 
 _LAB_PLACES = tuple(f"labs[{index}]" for index in range(1024))
@@ -299,9 +654,42 @@ def _identity(
     return entry, name, code
 
 
+def _plain_occurrence(entry: dict[str, Any], where: str, condition: bool) -> Occurrence | None:
+    """The common well-formed occurrence, read without the general path's checks; None when
+    anything is unusual, for :func:`_occurrence` to read and report. It gives exactly what the
+    general path gives for the entries it accepts."""
+    get = entry.get
+    name, code, status = get("name"), get("code"), get("status")
+    if (name is None and code is None) or not (
+        _plain_text(name) and _plain_text(code) and _plain_text(status)
+    ):
+        return None
+    start_text, end_text = get("start", get("onset", get("date"))), get("end", get("abatement"))
+    start = end = None
+    if (start_text is not None and (start := _plain_day(start_text)) is None) or (
+        end_text is not None and (end := _plain_day(end_text)) is None
+    ):
+        return None
+    if start is not None and end is not None and end < start:
+        return None
+    return Occurrence(
+        name=name,
+        code=code,
+        start=start,
+        end=end,
+        status=status,
+        source=where,
+        condition=condition,
+    )
+
+
 def _occurrence(
     raw: object, where: str, reader: _Reader, condition: bool = False
 ) -> Occurrence | None:
+    if type(raw) is dict:
+        plain = _plain_occurrence(raw, where, condition)
+        if plain is not None:
+            return plain
     identity = _identity(raw, where, reader)
     if identity is None:
         return None
@@ -427,15 +815,15 @@ def _plain_lab(entry: dict[str, Any], where: str) -> LabResult | None:
         or (high is not None and not _plain_number(high))
     ):
         return None
-    return LabResult(
-        name=name,
-        code=code,
-        value=exact,
-        unit=unit_code,
-        date=date,
-        low=None if low is None else _exact(low),
-        high=None if high is None else _exact(high),
-        source=where,
+    return _lab_result(
+        name,
+        code,
+        exact,
+        unit_code,
+        date,
+        None if low is None else _exact(low),
+        None if high is None else _exact(high),
+        where,
     )
 
 
@@ -495,6 +883,8 @@ def _fact(value: object, where: str, reader: _Reader) -> FactValue | None:
         return None
     if isinstance(value, bool):
         return value
+    if _plain_number(value):
+        return _exact(value)  # what reader.number gives, made once per process
     if isinstance(value, int | float | Decimal):
         return reader.number(value, where)
     if isinstance(value, Mapping) and "value" in value:
@@ -541,4 +931,5 @@ def _read_flat(data: Mapping[str, Any], reader: _Reader, identifier: str | None)
         labs=(),
         events=None,
         conditions=None,
+        problems=tuple(reader.problems),  # last: the arguments above may add to them
     )

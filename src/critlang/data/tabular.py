@@ -7,6 +7,12 @@ dropped and nothing raises: a line that is not JSON, a row with the wrong number
 whose structure is wrong or an id seen before is an entry with ``record`` None and the reason in
 ``error``; a field that cannot be read (an unknown unit, an impossible date) is left out of the
 record and listed in its ``problems``, as :func:`~critlang.data.record.read_record` does.
+
+A reader made with ``lazy=True`` (what ``critlang screen`` opens) reads records with
+``read_record(data, lazy=True)``: lab entries are read when a criterion asks for them, and the
+problems (and units for the tally) of entries never asked for are not known. The tally then counts
+lab entries by the ``(name, code)`` groups the reader made, and the units that could not be read
+as the entries are read.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import IO, Any
 
 import attrs
 
-from critlang.data.record import read_record
+from critlang.data.record import PendingLabs, read_record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import RecordError
 from critlang.semantics.dictionary import CONDITION, Dictionary
@@ -56,13 +62,16 @@ class _Ids:
 
 
 class _Entries:
-    """Turns parsed JSON objects into entries: validation, duplicate ids and the tally."""
+    """Turns parsed JSON objects into entries: validation, duplicate ids and the tally.
+    ``lazy``: records are read with ``read_record(data, lazy=True)`` (see the module docstring)."""
 
-    def __init__(self, tally: Tally, dictionary: Dictionary | None) -> None:
+    def __init__(self, tally: Tally, dictionary: Dictionary | None, lazy: bool = False) -> None:
         self.tally = tally
         self.dictionary = dictionary
+        self.lazy = lazy
         self.ids = _Ids()
         self.unmapped: dict[tuple[str, object, object], object] = {}
+        self.lab_labels: dict[tuple[str | None, str | None], object] = {}  # by (name, code)
 
     def error(self, identifier: str | None, where: str, message: str) -> Entry:
         return Entry(id=identifier or where, record=None, error=message, where=where)
@@ -73,7 +82,7 @@ class _Entries:
         raw_id = data.get("id") if isinstance(data, Mapping) else None
         identifier = None if raw_id is None else str(raw_id)
         try:
-            record = read_record(data)
+            record = read_record(data, lazy=self.lazy)
         except RecordError as error:
             return self.error(identifier, where, "; ".join(error.problems))
         except (ValueError, TypeError, RecursionError) as error:  # a value no JSON reader makes
@@ -82,20 +91,37 @@ class _Entries:
         duplicate = self.ids.duplicate(identifier, where)
         if duplicate is not None:
             return self.error(identifier, where, duplicate)
-        self._note(record.problems, data)
+        pending = record.pending_labs
+        if pending is not None:
+            pending.note = self._note_units  # the problems of entries read later
+        self._note(record.problems, data, pending)
         return Entry(id=identifier, record=record, where=where)
 
-    def _note(self, problems: tuple[str, ...], data: object) -> None:
-        """Count what the dictionary cannot map, and the units that could not be read."""
+    def _note_units(self, problems: Iterable[str]) -> None:
+        """Count the units that could not be read."""
         for problem in problems:
             match = _UNIT_PROBLEM.search(problem)
             if match:
                 self.tally.note(f"unit {match.group(1)}")
+
+    def _note(self, problems: tuple[str, ...], data: object, pending: PendingLabs | None) -> None:
+        """Count what the dictionary cannot map, and the units that could not be read."""
+        self._note_units(problems)
         if self.dictionary is None or type(data) is not dict:
             return
         # Each (section, name, code) is looked up once; a cohort repeats them endlessly.
         unmapped, note = self.unmapped, self.tally.note
         for section in _SECTIONS:
+            if section == "labs" and pending is not None:
+                # Lab entries by (name, code) as the reader groups them: one look-up per group.
+                labels = self.lab_labels
+                for pair, indexes in pending.groups.items():
+                    label = labels.get(pair, _UNSEEN)
+                    if label is _UNSEEN:
+                        label = labels[pair] = self._unmapped(section, *pair)
+                    if type(label) is str:
+                        note(label, len(indexes))
+                continue
             items = data.get(section)
             if type(items) is not list:
                 continue
@@ -139,7 +165,8 @@ def _leading_id(text: str) -> str | None:
     return match.group(2)
 
 
-@attrs.frozen(kw_only=True)
+# Not frozen: one is made per input patient, and a frozen class takes twice as long to make.
+@attrs.define(kw_only=True)
 class Piece:
     """One input patient before it is read: the text of its JSON record (or the value already
     decoded, or the cells of its CSV row), or why there is none. Pieces are cheap to make and to
@@ -164,9 +191,10 @@ class PieceReader:
     provided: frozenset[str] = frozenset()
     width: int = 0  # the CSV header's number of cells
     header_problems: tuple[str, ...] = ()
+    lazy: bool = False  # records read with read_record(data, lazy=True)
 
     def entries(self, tally: Tally, dictionary: Dictionary | None) -> _Entries:
-        return _Entries(tally, dictionary)
+        return _Entries(tally, dictionary, self.lazy)
 
     def entry(self, piece: Piece, entries: _Entries) -> Entry:
         if piece.error is not None:
@@ -209,9 +237,7 @@ class PieceReader:
         entry = entries.entry(data, where)
         problems = (*self.header_problems, *row_problems)
         if entry.record is not None and problems:
-            record = entry.record
-            problems += record.problems
-            entry = attrs.evolve(entry, record=attrs.evolve(record, problems=problems))
+            entry = attrs.evolve(entry, record=entry.record.with_problems_first(problems))
         return entry
 
 
@@ -229,12 +255,13 @@ class PieceSource:
     path: Path
     dictionary: Dictionary | None
     tally: Tally
+    lazy: bool
 
     def pieces(self) -> Iterator[Piece]:
         raise NotImplementedError
 
     def reader(self) -> PieceReader:
-        return PieceReader()
+        return PieceReader(lazy=self.lazy)
 
     def entry_dictionary(self) -> Dictionary | None:
         return self.dictionary
@@ -253,6 +280,7 @@ class JsonLinesSource(PieceSource):
     path: Path
     dictionary: Dictionary | None = None
     tally: Tally = attrs.field(factory=Tally)
+    lazy: bool = False
 
     def pieces(self) -> Iterator[Piece]:
         name = self.path.name
@@ -265,7 +293,7 @@ class JsonLinesSource(PieceSource):
                     message = f"line {number} is not UTF-8 text ({error})"
                     yield Piece(where=where, error=message)
                     continue
-                if line.strip():
+                if line and not line.isspace():  # not line.strip(): no copy of the line
                     yield Piece(where=where, text=line, prefix=f"line {number}: ")
 
 
@@ -277,6 +305,7 @@ class JsonSource(PieceSource):
     path: Path
     dictionary: Dictionary | None = None
     tally: Tally = attrs.field(factory=Tally)
+    lazy: bool = False
 
     def pieces(self) -> Iterator[Piece]:
         yield from _json_file(self.path, self.path.name)
@@ -289,6 +318,7 @@ class JsonFolderSource(PieceSource):
     path: Path
     dictionary: Dictionary | None = None
     tally: Tally = attrs.field(factory=Tally)
+    lazy: bool = False
 
     def pieces(self) -> Iterator[Piece]:
         for file in sorted(self.path.glob("*.json")):
@@ -494,6 +524,7 @@ class CsvSource(PieceSource):
     path: Path
     dictionary: Dictionary | None = None
     tally: Tally = attrs.field(factory=Tally)
+    lazy: bool = False
     _plan: PieceReader | None = attrs.field(default=None, init=False, repr=False)
 
     def reader(self) -> PieceReader:
@@ -516,6 +547,7 @@ class CsvSource(PieceSource):
                 ),
                 width=len(header),
                 header_problems=tuple(problems),
+                lazy=self.lazy,
             )
         return self._plan
 

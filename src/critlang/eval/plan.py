@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from critlang.data.record import LabResult, Occurrence, Record
+from critlang.data.record import LabIndex, LabResult, Occurrence, Record
 from critlang.errors import UnitError
 from critlang.eval import functions
 from critlang.eval.functions import Quantity
@@ -42,7 +42,7 @@ from critlang.semantics.dictionary import (
     Dictionary,
     Variable,
 )
-from critlang.units import Unit, conversion, parse_unit, same_unit
+from critlang.units import Unit, conversion, molar_power, parse_unit, same_unit
 from critlang.wording import UNIT_WORDS, number_text
 
 _INACTIVE = frozenset({"inactive", "resolved", "remission", "refuted", "entered-in-error"})
@@ -68,12 +68,14 @@ class RecordIndex:
     """One record, indexed by dictionary variable (by name, alias or code).
 
     Each section is indexed when a criterion first asks for it, so a trial that reads only facts
-    never indexes the labs.
+    never indexes the labs. A record read lazily has its labs indexed by the record itself
+    (:class:`~critlang.data.record.LabIndex`): a variable's entries are read when first asked
+    for, and ``latest``/``earliest`` choose among the entries' dates before any result is made.
     """
 
     # Class-level defaults rather than slots: a record evaluated sets only what it uses, and that
     # is measurably cheaper per record than filling every slot.
-    _labs: dict[str, list[LabResult]] | None = None
+    _labs: dict[str, list[LabResult]] | LabIndex | None = None
     _facts: dict[str, Any] | None = None
     _events: Any = UNSET
     _conditions: Any = UNSET
@@ -83,9 +85,13 @@ class RecordIndex:
         self.dictionary = dictionary
 
     @property
-    def labs(self) -> dict[str, list[LabResult]]:
+    def labs(self) -> dict[str, list[LabResult]] | LabIndex:
         labs = self._labs
         if labs is None:
+            pending = self.record.pending_labs
+            if pending is not None:  # read lazily: each variable's entries when first asked for
+                index = self._labs = pending.by_variable(self.dictionary)
+                return index
             labs = self._labs = {}
             entry_names = self.dictionary.entry_names
             for result in self.record.labs:
@@ -916,11 +922,17 @@ class Planner:
     def lab_value(self, node: ir.LabSelection) -> ValueFn:
         """The selected result read as a quantity (or symbol), or the list of them for ``any``
         and ``all``; not remembered between calls (:meth:`value` remembers it per record)."""
-        select = self._lab_results(node)
+        select, select_dated = self._lab_selection(node)
         read = self._reader(node.variable)
         quantified = node.selector in ("any", "all")
+        name = node.variable.name
 
         def select_value(ctx: Context) -> RValue | Unknown:
+            if select_dated is not None:
+                labs = ctx.labs
+                if labs.__class__ is LabIndex and ctx.facts.get(name) is None:
+                    chosen = select_dated(ctx, labs)
+                    return chosen if chosen.__class__ is Unknown else read(chosen)  # type: ignore[arg-type]
             found = select(ctx)
             if found.__class__ is Unknown:
                 return found
@@ -947,6 +959,17 @@ class Planner:
     def _lab_results(
         self, node: ir.LabSelection, allow_empty: bool = False
     ) -> Callable[[Context], list[LabResult] | Unknown]:
+        return self._lab_selection(node, allow_empty)[0]
+
+    def _lab_selection(
+        self, node: ir.LabSelection, allow_empty: bool = False
+    ) -> tuple[
+        Callable[[Context], list[LabResult] | Unknown],
+        Callable[[Context, LabIndex], LabResult | Unknown] | None,
+    ]:
+        """How ``node`` selects the results it reads; and for ``latest`` and ``earliest``, how
+        it chooses from a lazily read record's entries (without reading the others) the one
+        result the first would select, when the record gives no fact of that name."""
         variable = node.variable
         name = variable.name
         window = node.window
@@ -957,19 +980,104 @@ class Planner:
         # screening date -> the earliest result date the lookback allows
         earliest: dict[datetime.date, datetime.date] = {}
 
-        def key(result: LabResult) -> Fraction:
+        target = variable.unit
+
+        def size(result: LabResult) -> Fraction | Unknown:
+            """What ``min`` and ``max`` compare: the value in the variable's unit (a plain
+            number as it is; a symbol, 0), or why the result cannot be read."""
             quantity = read(result)
-            if isinstance(quantity, Quantity) and variable.unit is not None:
+            if isinstance(quantity, Unknown):
+                return quantity
+            if isinstance(quantity, Quantity) and target is not None:
                 try:
-                    return quantity.to(variable.unit, molar_mass=variable.molar_mass)
-                except UnitError:
-                    pass
-            return Fraction(0)
+                    return quantity.to(target, molar_mass=variable.molar_mass)
+                except UnitError as error:
+                    return Unknown(
+                        f"{name} result {value_text(quantity)} ({result.source}) cannot be read "
+                        f"as {target.code}: {error.reason}"
+                    )
+            return quantity if isinstance(quantity, Fraction) else Fraction(0)
+
+        def lookback_start(screening: datetime.date) -> datetime.date | None:
+            """The earliest result date the lookback allows."""
+            if lookback is None:
+                return None
+            low = earliest.get(screening)
+            if low is None:
+                low = shift(screening, Fraction(lookback.value), lookback.unit, -1)
+                if len(earliest) < 10_000:
+                    earliest[screening] = low
+            return low
+
+        window_text = "" if window is None else window.describe()
+
+        def none_in_window(bounds: Bounds) -> Unknown:
+            return Unknown(f"no {name} result {window_text} ({_bounds_text(bounds)})")
+
+        def none_by_screening(screening: datetime.date) -> Unknown:
+            where = f" on or before screening ({screening.isoformat()})" + (
+                f", within {lookback.text}" if lookback else ""
+            )
+            return Unknown(f"no {name} result{where}")
+
+        by_date = selector in ("latest", "earliest")
+        latest = selector == "latest"
+
+        def select_dated(ctx: Context, labs: LabIndex) -> LabResult | Unknown:
+            """``latest`` or ``earliest`` of a lazily read record: chosen among the entries'
+            dates, and only the result chosen made (as :func:`select` chooses)."""
+            dated = labs.dated(name)
+            undated = True  # undated results count (as the earliest) when there is no window
+            first, last = _DAY_ZERO, datetime.date.max
+            bounds: Bounds | None = None
+            if window is not None:
+                assert bounds_of is not None
+                found = bounds_of(ctx)
+                if isinstance(found, Unknown):
+                    return found
+                bounds = found
+                first, last = _closed(bounds)
+                undated = False
+            else:
+                screening = ctx.anchors.get("screening")
+                if screening is not None:
+                    last = screening
+                    if lookback is not None:
+                        first = lookback_start(screening) or _DAY_ZERO
+            # The last of the latest-dated (the first of the earliest-dated), undated ones
+            # counting as the earliest: as select() chooses.
+            chosen, chosen_day = -1, _DAY_ZERO
+            if latest:
+                for day, position in dated:
+                    if day is None:
+                        if undated and chosen_day == _DAY_ZERO:
+                            chosen = position
+                    elif first <= day <= last and day >= chosen_day:
+                        chosen, chosen_day = position, day
+            else:
+                for day, position in dated:
+                    if day is None:
+                        if undated and (chosen < 0 or chosen_day != _DAY_ZERO):
+                            chosen, chosen_day = position, _DAY_ZERO
+                    elif first <= day <= last and (chosen < 0 or day < chosen_day):
+                        chosen, chosen_day = position, day
+            if chosen < 0:
+                if bounds is not None:
+                    return none_in_window(bounds)
+                screening = ctx.anchors.get("screening")
+                if screening is not None:
+                    return none_by_screening(screening)
+                return Unknown(f"no {name} result")
+            return labs.result(chosen)
 
         def select(ctx: Context) -> list[LabResult] | Unknown:
             index = ctx
-            results: list[LabResult] = index.labs.get(name) or []
+            labs = index.labs
             flat = index.facts.get(name)
+            if by_date and flat is None and labs.__class__ is LabIndex:
+                chosen = select_dated(ctx, labs)
+                return chosen if isinstance(chosen, Unknown) else [chosen]
+            results: list[LabResult] = labs.get(name) or []
             if flat is not None:
                 results = [*results, _flat_result(variable, flat)]
             if window is not None:
@@ -982,18 +1090,11 @@ class Planner:
                     r for r in results if (day := r.date) is not None and first <= day <= last
                 ]
                 if not results and not allow_empty:
-                    where = f" {window.describe()} ({_bounds_text(bounds)})"
-                    return Unknown(f"no {name} result{where}")
+                    return none_in_window(bounds)
             else:
                 screening = ctx.anchors.get("screening")
                 if screening is not None:
-                    low = None
-                    if lookback is not None:
-                        low = earliest.get(screening)
-                        if low is None:
-                            low = shift(screening, Fraction(lookback.value), lookback.unit, -1)
-                            if len(earliest) < 10_000:
-                                earliest[screening] = low
+                    low = lookback_start(screening)
                     results = [
                         r
                         for r in results
@@ -1001,10 +1102,7 @@ class Planner:
                         or (r.date <= screening and (low is None or r.date >= low))
                     ]
                     if not results and not allow_empty:
-                        where = f" on or before screening ({screening.isoformat()})" + (
-                            f", within {lookback.text}" if lookback else ""
-                        )
-                        return Unknown(f"no {name} result{where}")
+                        return none_by_screening(screening)
             if not results:
                 return [] if allow_empty else Unknown(f"no {name} result")
             if selector == "latest":
@@ -1023,11 +1121,22 @@ class Planner:
                         best, best_day = result, day
                 return [best]
             if selector in ("min", "max"):
-                ordered = sorted(results, key=key)
-                return [ordered[-1] if selector == "max" else ordered[0]]
+                # The first smallest, or the last largest; any result that cannot be read makes
+                # the smallest (largest) one not known.
+                chosen, chosen_size = results[0], size(results[0])
+                if isinstance(chosen_size, Unknown):
+                    return chosen_size
+                smallest = selector == "min"
+                for result in results[1:]:
+                    found = size(result)
+                    if isinstance(found, Unknown):
+                        return found
+                    if (found < chosen_size) if smallest else (found >= chosen_size):
+                        chosen, chosen_size = result, found
+                return [chosen]
             return list(results)
 
-        return select
+        return select, select_dated if by_date else None
 
     def occurrences(
         self, query: ir.OccurrenceQuery
@@ -1146,6 +1255,9 @@ def _plausible(quantity: Quantity, variable: Variable, result: LabResult) -> Unk
     )
 
 
+_Limit = tuple[int, int] | None  # a bound as (numerator, denominator), or none
+
+
 def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknown]:
     name = variable.name
     symbolic = variable.value_type == "symbol"
@@ -1156,8 +1268,26 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
     low_bound, high_bound = variable.plausible or (None, None)
     low = None if low_bound is None else (low_bound.numerator, low_bound.denominator)
     high = None if high_bound is None else (high_bound.numerator, high_bound.denominator)
-    plain = checked
-    target_code = target.code if target is not None else None
+    # unit code -> the plausible range in that unit, or None when it does not convert linearly
+    limits: dict[str, tuple[_Limit, _Limit] | None] = {}
+    if target is not None:
+        limits[target.code] = (low, high)
+
+    def _limits_in(unit: Unit) -> tuple[_Limit, _Limit] | None:
+        assert target is not None
+        try:
+            factor = conversion(unit, target, molar_mass=molar_mass).factor
+        except UnitError:
+            return None
+        if factor is None or factor <= 0:
+            return None
+        least = None if low_bound is None else low_bound / factor
+        most = None if high_bound is None else high_bound / factor
+        return (
+            None if least is None else (least.numerator, least.denominator),
+            None if most is None else (most.numerator, most.denominator),
+        )
+
     units: dict[
         str, Unit | str | None
     ] = {}  # unit code -> its unit, None (other kind) or why not read
@@ -1177,7 +1307,10 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
             except UnitError as error:
                 unit = error.reason
             else:
-                if unit.dimension != target.dimension and molar_mass is None:
+                # Another kind, unless the molar mass converts it (mass <-> substance).
+                if unit.dimension != target.dimension and (
+                    molar_mass is None or molar_power(unit, target) is None
+                ):
                     unit = None
             if len(units) < 1000:
                 units[code] = unit
@@ -1197,9 +1330,12 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
             )
         if target is None:
             return value  # type: ignore[return-value]
-        if result.unit is None:
+        code = result.unit
+        if code is None:
             return Unknown(f"{name} result {value_text(value)} ({result.source}) has no unit")
-        unit = unit_of(result.unit)
+        unit: Any = units.get(code, UNSET)
+        if unit is UNSET:
+            unit = unit_of(code)
         if unit is None:
             return Unknown(
                 f"{name} result in {result.unit} ({result.source}) cannot be read as {target.code}"
@@ -1207,14 +1343,23 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
         if isinstance(unit, str):
             return Unknown(f"{name} result unit {result.unit!r} ({result.source}): {unit}")
         quantity = Quantity(value, unit, source=result)
-        if plain and unit.code == target_code:
-            # In the variable's own unit: the plausible range compared as integers.
-            numerator, denominator = value.numerator, value.denominator
-            if (low is None or low[0] * denominator <= numerator * low[1]) and (
-                high is None or numerator * high[1] <= high[0] * denominator
-            ):
-                return quantity
         if checked:
+            # The plausible range in the result's unit, compared as integers; outside it (or in
+            # a unit that does not convert linearly), _plausible says why.
+            code = unit.code
+            if code in limits:
+                found = limits[code]
+            else:
+                found = _limits_in(unit)
+                if len(limits) < 1000:
+                    limits[code] = found
+            if found is not None:
+                numerator, denominator = value.numerator, value.denominator
+                least, most = found
+                if (least is None or least[0] * denominator <= numerator * least[1]) and (
+                    most is None or numerator * most[1] <= most[0] * denominator
+                ):
+                    return quantity
             return _plausible(quantity, variable, result) or quantity
         return quantity
 

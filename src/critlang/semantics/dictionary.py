@@ -159,6 +159,12 @@ class Dictionary:
         return found
 
     @property
+    def entries_known(self) -> dict[tuple[str | None, str | None], tuple[str, ...]]:
+        """The entries resolved so far (see :meth:`entry_names`), read first by code that runs
+        per record."""
+        return self._entries
+
+    @property
     def fact_names(self) -> dict[str, str]:
         """The facts' keys resolved so far (see :meth:`fact_name`)."""
         return self._fact_names
@@ -195,9 +201,12 @@ class Dictionary:
         for variable in variables:
             for key in (variable.name, *variable.aliases):
                 merged[key.casefold()] = variable
-        return Dictionary(
-            variables=merged, anchors=self.anchors | {anchor.casefold() for anchor in anchors}
-        )
+        all_anchors = self.anchors | {anchor.casefold() for anchor in anchors}
+        if all_anchors == self.anchors and merged == self.variables:
+            # Nothing new (a trial made again from its own dictionary, as a screen's near misses
+            # and what-ifs are): the same dictionary, and what it has looked up already.
+            return self
+        return Dictionary(variables=merged, anchors=all_anchors)
 
 
 EMPTY = Dictionary(

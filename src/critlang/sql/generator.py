@@ -305,9 +305,15 @@ class SqlGenerator:
             return exp.false() if isinstance(question, Known) else truth.unknown()
         found = labs.result_test(row, node.variable, question, self.options.units)
         missing = sql.is_null(sql.column("person_id", row))
+        # No result, or (min, max) one that does not read: the selected value is not known.
+        unknowns = [missing]
+        if node.selector in ("min", "max"):
+            unknowns.append(exp.EQ(this=sql.column("unreadable", row), expression=sql.number(1)))
         if isinstance(question, Known):
-            return truth.case((missing, exp.false()), default=truth.is_true(found))
-        return truth.case((missing, truth.unknown()), default=found)
+            return truth.case(
+                *((test, exp.false()) for test in unknowns), default=truth.is_true(found)
+            )
+        return truth.case(*((test, truth.unknown()) for test in unknowns), default=found)
 
     def factvalue_sql(self, node: ir.FactValue, question: Question) -> exp.Expr:
         """A fact, from the table that gives it (None of them: UNKNOWN, as a missing fact)."""
@@ -368,7 +374,11 @@ class SqlGenerator:
         if where is None:
             return None
         order = self._selection_order(node)
+        columns: list[str | tuple[str, exp.Expr]]
         columns = ["value", "unit", "low", "high", "symbol", "is_number"]
+        if node.selector in ("min", "max"):
+            key = labs.size_key(node.variable, self.options.units)
+            columns.append(("unreadable", labs.unreadable(key)))
         return self._relation(
             ("selection", node.variable.name, node.window, node.selector),
             lambda: sql.first_per_person("lab_rows", where, order, columns),

@@ -87,11 +87,17 @@ def number_test(value: exp.Expr, question: Question) -> exp.Expr:
 
 
 def size_key(variable: Variable, units: Sequence[str], row: str = "r") -> exp.Expr:
-    """What ``min`` and ``max`` order by (the planner's ``key``): the value in the variable's
-    unit, exactly (each unit's factor scaled to a whole number), 0 for a result that does not
-    read. Refused without a plausible range, which bounds the scaled values."""
+    """What ``min`` and ``max`` order by (the planner's ``size``): the value in the variable's
+    unit, exactly (each unit's factor scaled to a whole number); a lab without a unit by its
+    number, a qualitative lab's word as 0; NULL for a result that does not read, which makes the
+    selection UNKNOWN (:func:`unreadable`). Refused for a lab with a unit but no plausible
+    range, which bounds the scaled values."""
+    value, is_number = sql.column("value", row), sql.column("is_number", row)
+    if variable.value_type == "symbol":
+        return truth.case((exp.Not(this=is_number), sql.number(0)), default=exp.Null())
+    readable = truth.and_(is_number, sql.not_null(value))
     if variable.unit is None:
-        return sql.number(0)
+        return truth.case((readable, value.copy()), default=exp.Null())
     readings = lab_readings(variable, units)
     factors = {
         reading.code: factor
@@ -105,16 +111,25 @@ def size_key(variable: Variable, units: Sequence[str], row: str = "r") -> exp.Ex
             f"`min`/`max` of {variable.name} (it needs a plausible range in the dictionary "
             "to be ordered exactly)"
         )
-    readable = truth.and_(sql.column("is_number", row), sql.not_null(sql.column("value", row)))
     branches = []
     for reading in readings:
         factor = factors.get(reading.code)
         if factor is None:
             continue
-        scaled = exp.Mul(this=sql.column("value", row), expression=sql.number(int(factor * scale)))
+        scaled = exp.Mul(this=value.copy(), expression=sql.number(int(factor * scale)))
         unit = exp.EQ(this=sql.column("unit", row), expression=sql.text(reading.code))
         branches.append((truth.and_(readable.copy(), unit, plausible(row, reading)), scaled))
-    return truth.case(*branches, default=sql.number(0))
+    return truth.case(*branches, default=exp.Null())
+
+
+def unreadable(key: exp.Expr, row: str = "r") -> exp.Expr:
+    """1 when one of the person's rows (those a ``min``/``max`` selects among) does not read
+    (its :func:`size_key` is NULL), else 0: a window over the person's rows, so that the
+    selected row carries it."""
+    return exp.Window(
+        this=exp.Max(this=sql.flag(sql.is_null(key))),
+        partition_by=[sql.column("person_id", row)],
+    )
 
 
 def _unitless_test(value: exp.Expr, question: Question) -> exp.Expr:

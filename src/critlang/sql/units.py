@@ -20,7 +20,7 @@ import attrs
 from critlang.errors import UnitError
 from critlang.semantics.dictionary import Variable
 from critlang.sql.cells import DECIMAL_LIMIT
-from critlang.units import Unit, conversion, parse_unit, same_unit
+from critlang.units import Unit, conversion, molar_power, parse_unit, same_unit
 
 # Decimal places of the value column (DECIMAL(38, 18)).
 SCALE = 18
@@ -152,7 +152,10 @@ def lab_readings(variable: Variable, codes: Iterable[str]) -> list[Reading]:
             continue
         accepted = parsed.code in accepts or any(same_unit(parsed, other) for other in accepts)
         unit = target if accepted else parsed
-        if unit.dimension != target.dimension and variable.molar_mass is None:
+        # Another kind, unless the molar mass converts it (mass <-> substance), as the reader.
+        if unit.dimension != target.dimension and (
+            variable.molar_mass is None or molar_power(unit, target) is None
+        ):
             continue
         readings.append(Reading(code, unit, _plausible_in(variable, unit)))
     return readings
