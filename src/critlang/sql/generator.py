@@ -59,6 +59,7 @@ class Options:
     units: tuple[str, ...]
     conditions: bool = True
     events: bool = True
+    kinds: source.Kinds = attrs.field(factory=dict)
 
 
 class SqlGenerator:
@@ -104,7 +105,11 @@ class SqlGenerator:
             .from_(sql.table(final), copy=False)
             .order_by(sql.column("person_id", final), copy=False)
         )
-        ctes = [*source.source_ctes(self.dictionary, deaths=self._deaths), *self._ctes, *layers]
+        ctes = [
+            *source.source_ctes(self.dictionary, deaths=self._deaths, kinds=self.options.kinds),
+            *self._ctes,
+            *layers,
+        ]
         for name, body in ctes:
             materialized = True if name in source.MATERIALIZED else None
             query = query.with_(name, as_=body, materialized=materialized, copy=False)

@@ -62,6 +62,8 @@ class _Export:
         self.connection = connection
         self.present: dict[str, dict[str, str]] = {}
         self.sources: dict[str, str] = {}
+        # The database's column types (a CSV export has none: every cell is text).
+        self.types: dict[str, dict[str, str]] = {}
         connection.execute(f"CREATE SCHEMA {_name(_SCHEMA)}")
         if path.is_dir():
             self._csv(path)
@@ -90,20 +92,24 @@ class _Export:
     def _database(self, file: Path, schema: str | None) -> None:
         self.connection.execute(f"ATTACH {_literal(str(file))} AS source (READ_ONLY)")
         found = self.connection.execute(
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_catalog = 'source' ORDER BY ordinal_position"
         ).fetchall()
         schemas: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}
-        for table_schema, table, column in found:
+        types: dict[tuple[str, str], dict[str, str]] = {}
+        for table_schema, table, column, data_type in found:
             tables = schemas.setdefault(str(table_schema), {})
             _, columns = tables.setdefault(str(table).lower(), (str(table), {}))
             columns[str(column).lower()] = str(column)
+            key = (str(table_schema), str(table).lower())
+            types.setdefault(key, {})[str(column).lower()] = str(data_type)
         if schema is None:
             with_person = sorted(name for name, tables in schemas.items() if "person" in tables)
             schema = "main" if "main" in with_person else (with_person or ["main"])[0]
         for name, (table, columns) in schemas.get(schema, {}).items():
             self.present[name] = columns
             self.sources[name] = f"source.{_name(schema)}.{_name(table)}"
+            self.types[name] = types.get((schema, name), {})
 
     def _view(self, table: str, columns: Sequence[str]) -> None:
         found = self.present.get(table, {})
@@ -184,6 +190,7 @@ def run_duckdb(
             units=export.unit_codes(),
             conditions=export.has_section("condition_occurrence"),
             events=export.has_section("drug_exposure", "procedure_occurrence"),
+            column_types=export.types,
         )
         rows = connection.execute(query.sql(dialect="duckdb", copy=False)).fetchall()
     except duckdb.Error as error:
