@@ -8,6 +8,7 @@ from a criteria file (those go through sqlglot's constructors in :mod:`critlang.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 # A decimal number as Python's Decimal reads it once underscores are dropped (the reader strips
@@ -175,7 +176,8 @@ def verbatim_words(cell: str) -> str:
 # to 18 digits, a date's is a date within years 1 to 9999, a number's reads as the number itself.
 # Each reading below equals the text reading of ``CAST(column AS VARCHAR)``; a kind of None is a
 # text column (a CSV export), read as above.
-INTEGER, FLOAT, DATE, TIMESTAMP, OTHER = "integer", "float", "date", "timestamp", "other"
+INTEGER, EXACT, FLOAT = "integer", "exact", "float"  # EXACT: a DECIMAL that DECIMAL(38, 18) holds
+DATE, TIMESTAMP, OTHER = "date", "timestamp", "other"
 _LARGEST_ID = 10**18 - 1
 _FIRST_DAY, _LAST_DAY = "DATE '0001-01-01'", "DATE '9999-12-31'"
 
@@ -192,7 +194,12 @@ def kind_of(database_type: str) -> str | None:
         return DATE
     if name in ("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE", "DATETIME"):
         return TIMESTAMP
-    if name.startswith("DECIMAL") or name in ("BOOLEAN", "UBIGINT", "HUGEINT"):
+    decimal = re.fullmatch(r"(?:DECIMAL|NUMERIC)\s*\(\s*([0-9]+)\s*,\s*([0-9]+)\s*\)", name)
+    if decimal is not None:
+        digits, scale = int(decimal[1]), int(decimal[2])
+        # its text is then a number below 10^19 with at most 18 decimals, as exact in DECIMAL(38, 18)
+        return EXACT if scale <= 18 and digits - scale < _DECIMAL_DIGITS else OTHER
+    if name.startswith(("DECIMAL", "NUMERIC")) or name in ("BOOLEAN", "UBIGINT", "HUGEINT"):
         return OTHER
     return None
 
@@ -224,7 +231,7 @@ def date_of(column: str, kind: str | None) -> str:
 
 def is_number_of(column: str, kind: str | None) -> str:
     """:func:`is_number` of the cell (which is not empty)."""
-    if kind == INTEGER:
+    if kind in (INTEGER, EXACT):
         return "TRUE"
     if kind == FLOAT:
         size = f"ABS({column})"
@@ -238,7 +245,7 @@ def is_number_of(column: str, kind: str | None) -> str:
 def number_of(column: str, kind: str | None) -> str:
     """:func:`number` of the cell: an integer as it is; a float through its text (which is the
     exact decimal the reader reads), when it reads and fits."""
-    if kind == INTEGER:
+    if kind in (INTEGER, EXACT):
         return f"CAST({column} AS {DECIMAL})"
     if kind == FLOAT:
         fits = f"{is_number_of(column, kind)} AND ABS({column}) < 1e{_DECIMAL_DIGITS}"
