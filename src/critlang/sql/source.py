@@ -17,7 +17,9 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
   shaped like a LOINC or ICD-10 code), and a drug's ATC classes, the one that names the most
   dictionary variables, the first on a tie.
 - ``lab_rows``: ``measurement`` and ``observation`` rows with a value (a number, or words), a
-  code and a readable date (or none), in record order (``table_order``, then row id).
+  code and a readable date (or none), in record order (``table_order``, then row id, then
+  ``tie`` for a repeated id); only those whose code names a dictionary variable (every reader
+  of ``lab_rows`` asks for a variable's codes).
 - ``occurrence_rows``: ``condition_occurrence`` (``table_order`` 2: the conditions), then
   ``drug_exposure``, ``procedure_occurrence`` and ``visit_occurrence`` (the events), with start,
   end and (conditions) status; rows ending before they start are left out.
@@ -74,9 +76,6 @@ MATERIALIZED = frozenset(
 # the database's collation; the dialects without this collation are left to their own (binary
 # in Spark's case): critlang.sql.render takes it out.
 _C = 'COLLATE "C"'
-# Columns compared, in this order, to put a person's rows of one table in the reader's order
-# when a row id repeats (_canonical: by id, then by every cell read).
-ORDER_COLUMNS = 14
 
 
 @attrs.frozen
@@ -120,14 +119,11 @@ _NO_KINDS: Kinds = {}
 
 
 def _repeats(table: _Table, kinds: Mapping[str, str | None]) -> str:
-    """The (person, table, row id) a person's rows of ``table`` repeat: only those rows are put
-    in order by their cells (the reader's ``_canonical``), so only they carry them."""
+    """The row ids of ``table`` (with its place in the reader's order)."""
     spec = table.spec
-    person = cells.identifier_of("person_id", kinds.get("person_id"))
     return (
-        f"SELECT {person} AS person_id, {table.order} AS table_order,"
-        f" {_row_number(spec.id, kinds)} AS row_number, {_row_text(spec.id, kinds)} AS row_text"
-        f" FROM {spec.table}"
+        f"SELECT {table.order} AS table_order, {_row_number(spec.id, kinds)} AS row_number,"
+        f" {_row_text(spec.id, kinds)} AS row_text FROM {spec.table}"
     )
 
 
@@ -145,14 +141,14 @@ def _row_text(column: str, kinds: Mapping[str, str | None]) -> str:
 
 
 def _repeated_rows(tables: tuple[_Table, ...], kinds: Kinds) -> str:
+    """The row ids that repeat in a table (for any persons: a row whose id another person's
+    row repeats is ordered by its cells too, which changes nothing)."""
     selects = " UNION ALL ".join(
         _repeats(table, kinds.get(table.spec.table, {})) for table in tables
     )
     return (
-        "SELECT person_id AS repeat_person, table_order AS repeat_table,"
-        " row_number AS repeat_number, row_text AS repeat_text"
-        f" FROM ({selects}) AS ids"
-        " GROUP BY person_id, table_order, row_number, row_text HAVING COUNT(*) > 1"
+        "SELECT table_order AS repeat_table, row_number AS repeat_number, row_text AS repeat_text"
+        f" FROM ({selects}) AS ids GROUP BY table_order, row_number, row_text HAVING COUNT(*) > 1"
     )
 
 
@@ -160,7 +156,7 @@ def _cells_select(
     table: _Table, repeats: str, wanted: dict[str, str | None], kinds: Mapping[str, str | None]
 ) -> str:
     """A table's cells, read, under common names (``wanted``: SQL over the table's columns,
-    ``None`` for NULL); ``content_*`` are its cells as text when its row id repeats."""
+    ``None`` for NULL); ``tie`` orders the rows whose id repeats."""
     spec = table.spec
 
     def kind(column: str) -> str | None:
@@ -180,16 +176,23 @@ def _cells_select(
         f"UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key",
     ]
     items += [f"{value or 'NULL'} AS {name}" for name, value in wanted.items()]
-    content = list(spec.columns) + [""] * (ORDER_COLUMNS - len(spec.columns))
-    for index, column in enumerate(content, start=1):
-        value = f"COALESCE({cells.cell(column, kind(column))}, '')" if column else "''"
-        items.append(f"CASE WHEN repeat_person IS NOT NULL THEN {value} END AS content_{index}")
     join = (
-        f" LEFT JOIN {repeats} ON repeat_person = {person} AND repeat_table = {table.order}"
+        f" JOIN {repeats} ON repeat_table = {table.order}"
         f" AND COALESCE(repeat_number, -1) = COALESCE({number}, -1)"
         f" AND COALESCE(repeat_text, '') = COALESCE({text}, '')"
     )
-    return f"SELECT {', '.join(items)} FROM {spec.table}{join}"
+    # The rows whose id repeats: in order by their cells (the reader's _canonical), as tie;
+    # rows with the same cells read the same, so which of them comes first does not matter.
+    contents = [f"COALESCE({cells.cell(column, kind(column))}, '') {_C}" for column in spec.columns]
+    rank = (
+        f"DENSE_RANK() OVER (PARTITION BY {person}, {number}, {text}"
+        f" ORDER BY {', '.join(contents)}) AS tie"
+    )
+    single = (
+        f"SELECT {', '.join(items)}, 0 AS tie FROM {spec.table} LEFT{join}"
+        " WHERE repeat_table IS NULL"
+    )
+    return f"{single} UNION ALL SELECT {', '.join(items)}, {rank} FROM {spec.table}{join}"
 
 
 def _lab_cells(kinds: Kinds) -> str:
@@ -402,7 +405,7 @@ GROUP BY n.table_order, n.concept_id, n.source_concept_id, n.source_key, n.rank,
 """
 
 _CHOSEN_CODES = """
-SELECT table_order, concept_id, source_concept_id, source_key, system_key, code_key FROM (
+SELECT table_order, concept_id, source_concept_id, source_key, system_key, code_key, names FROM (
   SELECT *, ROW_NUMBER() OVER (
     PARTITION BY table_order, concept_id, source_concept_id, source_key
     ORDER BY names DESC, rank) AS choice
@@ -416,9 +419,7 @@ JOIN chosen_codes AS k ON k.table_order = c.table_order AND k.source_key = c.sou
   AND COALESCE(k.source_concept_id, -1) = COALESCE(c.source_concept_id, -1)
 """
 
-_ORDER = "c.row_number, c.row_text, " + ", ".join(
-    f"c.content_{index}" for index in range(1, ORDER_COLUMNS + 1)
-)
+_ORDER = "c.row_number, c.row_text, c.tie"
 
 
 def _symbol(text: str) -> str:
@@ -443,7 +444,7 @@ SELECT c.person_id, c.table_order, {_ORDER}, k.system_key, k.code_key, c.result_
     WHEN c.value_string IS NOT NULL THEN {_symbol("c.value_string")}
     ELSE {_symbol(f"REGEXP_REPLACE(c.verbatim, '{_TAG}', '')")} END AS symbol
 FROM lab_cells AS c
-{_JOIN_CODE}
+{_JOIN_CODE}  AND k.names > 0
 LEFT JOIN concepts AS u ON u.id = c.unit_concept_id
 LEFT JOIN concepts AS v ON v.id = c.value_concept_id
 WHERE c.person_id IS NOT NULL
