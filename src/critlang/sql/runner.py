@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,6 +167,8 @@ def run_duckdb(
     *,
     anchors: Mapping[str, datetime.date | str] | None = None,
     schema: str | None = None,
+    memory_limit: str | None = None,
+    temp_directory: str | Path | None = None,
 ) -> list[SqlRow]:
     """Screen the persons of an OMOP export with the compiled query, run by DuckDB.
 
@@ -174,11 +177,40 @@ def run_duckdb(
     units the export's results use are added to the query's catalogue, and a missing conditions
     or events table makes what it would hold UNKNOWN, as for the in-memory reader. Rows come in
     ``person_id`` order.
+
+    ``memory_limit`` (``"4GB"``) bounds DuckDB's memory; beyond it DuckDB spills to
+    ``temp_directory`` (by default a temporary folder of its own, deleted afterwards). A
+    database file's numeric, date and timestamp columns are read as they are (their types come
+    from the database), a CSV export's cells as text.
     """
+    duckdb = load_duckdb()
+    with contextlib.ExitStack() as stack:
+        if temp_directory is None:
+            temp_directory = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="critlang-sql-")
+            )
+        config: dict[str, str | bool] = {**_CONFIG, "temp_directory": str(temp_directory)}
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        try:
+            connection = duckdb.connect(config=config)
+        except duckdb.Error as error:
+            raise OmopError(f"DuckDB refused its settings ({error})") from error
+        rows = _screen(duckdb, connection, trial, Path(omop_path), as_of, anchors, schema)
+    return [SqlRow(int(row[0]), str(row[1]), tuple(row[2:])) for row in rows]
+
+
+def _screen(
+    duckdb: Any,
+    connection: Any,
+    trial: Trial,
+    omop_path: Path,
+    as_of: datetime.date | str | None,
+    anchors: Mapping[str, datetime.date | str] | None,
+    schema: str | None,
+) -> list[tuple[Any, ...]]:
     from critlang.sql import compile_query
 
-    duckdb = load_duckdb()
-    connection = duckdb.connect(config=_CONFIG)
     configure(connection)
     try:
         export = _Export(connection, Path(omop_path), schema)
@@ -192,9 +224,11 @@ def run_duckdb(
             events=export.has_section("drug_exposure", "procedure_occurrence"),
             column_types=export.types,
         )
-        rows = connection.execute(query.sql(dialect="duckdb", copy=False)).fetchall()
+        rows: list[tuple[Any, ...]] = connection.execute(
+            query.sql(dialect="duckdb", copy=False)
+        ).fetchall()
     except duckdb.Error as error:
         raise OmopError(f"{omop_path}: DuckDB could not run the query ({error})") from error
     finally:
         connection.close()
-    return [SqlRow(int(row[0]), str(row[1]), tuple(row[2:])) for row in rows]
+    return rows
