@@ -18,8 +18,7 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
   dictionary variables, the first on a tie.
 - ``lab_rows``: ``measurement`` and ``observation`` rows with a value (a number, or words), a
   code and a readable date (or none), in record order (``table_order``, then row id, then
-  ``tie`` for a repeated id); only those whose code names a dictionary variable (every reader
-  of ``lab_rows`` asks for a variable's codes).
+  ``tie`` for a repeated id).
 - ``occurrence_rows``: ``condition_occurrence`` (``table_order`` 2: the conditions), then
   ``drug_exposure``, ``procedure_occurrence`` and ``visit_occurrence`` (the events), with start,
   end and (conditions) status; rows ending before they start are left out.
@@ -154,9 +153,10 @@ def _repeated_rows(tables: tuple[_Table, ...], kinds: Kinds) -> str:
 
 def _cells_select(
     table: _Table, repeats: str, wanted: dict[str, str | None], kinds: Mapping[str, str | None]
-) -> str:
+) -> tuple[tuple[str, str], str]:
     """A table's cells, read, under common names (``wanted``: SQL over the table's columns,
-    ``None`` for NULL); ``tie`` orders the rows whose id repeats."""
+    ``None`` for NULL): the common table expression that reads them (its name and body), and
+    the query of its rows with ``tie``, which orders the rows whose id repeats."""
     spec = table.spec
 
     def kind(column: str) -> str | None:
@@ -176,27 +176,35 @@ def _cells_select(
         f"UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key",
     ]
     items += [f"{value or 'NULL'} AS {name}" for name, value in wanted.items()]
-    join = (
-        f" JOIN {repeats} ON repeat_table = {table.order}"
-        f" AND COALESCE(repeat_number, -1) = COALESCE({number}, -1)"
+    names = [item.rsplit(" AS ", 1)[1] for item in items]
+    # The rows whose id repeats carry their cells, to be put in order by them (the reader's
+    # _canonical) as tie; rows with the same cells read the same, so which comes first does not
+    # matter. Every other row has tie 0 (its cells are never read for the order).
+    items.append("repeat_table IS NOT NULL AS repeated")
+    contents = [f"content_{index}" for index in range(1, len(spec.columns) + 1)]
+    items += [
+        f"CASE WHEN repeat_table IS NOT NULL THEN COALESCE({cells.cell(column, kind(column))}, '')"
+        f" END AS {content}"
+        for column, content in zip(spec.columns, contents, strict=True)
+    ]
+    read = (
+        f"SELECT {', '.join(items)} FROM {spec.table} LEFT JOIN {repeats}"
+        f" ON repeat_table = {table.order} AND COALESCE(repeat_number, -1) = COALESCE({number}, -1)"
         f" AND COALESCE(repeat_text, '') = COALESCE({text}, '')"
     )
-    # The rows whose id repeats: in order by their cells (the reader's _canonical), as tie;
-    # rows with the same cells read the same, so which of them comes first does not matter.
-    contents = [f"COALESCE({cells.cell(column, kind(column))}, '') {_C}" for column in spec.columns]
-    rank = (
-        f"DENSE_RANK() OVER (PARTITION BY {person}, {number}, {text}"
-        f" ORDER BY {', '.join(contents)}) AS tie"
+    name = f"{spec.table}_read"
+    columns = ", ".join(names)
+    order = ", ".join(f"{content} {_C}" for content in contents)
+    rank = f"DENSE_RANK() OVER (PARTITION BY person_id, row_number, row_text ORDER BY {order})"
+    union = (
+        f"SELECT {columns}, 0 AS tie FROM {name} WHERE NOT repeated"
+        f" UNION ALL SELECT {columns}, {rank} AS tie FROM {name} WHERE repeated"
     )
-    single = (
-        f"SELECT {', '.join(items)}, 0 AS tie FROM {spec.table} LEFT{join}"
-        " WHERE repeat_table IS NULL"
-    )
-    return f"{single} UNION ALL SELECT {', '.join(items)}, {rank} FROM {spec.table}{join}"
+    return (name, read), union
 
 
-def _lab_cells(kinds: Kinds) -> str:
-    selects = []
+def _lab_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
+    reads, selects = [], []
     for table in _LAB_TABLES:
         present = set(table.spec.columns)
         types = kinds.get(table.spec.table, {})
@@ -211,35 +219,35 @@ def _lab_cells(kinds: Kinds) -> str:
 
         day, moment = table.spec.start
         value = "value_as_number"
-        selects.append(
-            _cells_select(
-                table,
-                "lab_repeats",
-                {
-                    "dated": f"({cells.present(day, types.get(day))}"
-                    f" OR {cells.present(moment, types.get(moment))})",
-                    "result_date": f"COALESCE({cells.date_of(day, types.get(day))},"
-                    f" {cells.date_of(moment, types.get(moment))})",
-                    "operator_id": read(cells.identifier_of, "operator_concept_id"),
-                    "has_number": cells.present(value, types.get(value)),
-                    "number_read": f"CASE WHEN {cells.present(value, types.get(value))}"
-                    f" THEN {cells.is_number_of(value, types.get(value))} ELSE FALSE END",
-                    "value": cells.number_of(value, types.get(value)),
-                    "value_concept_id": read(cells.identifier_of, "value_as_concept_id"),
-                    "value_string": read(cells.cell, "value_as_string"),
-                    "unit_concept_id": read(cells.identifier_of, "unit_concept_id"),
-                    "low": read(cells.number_of, "range_low"),
-                    "high": read(cells.number_of, "range_high"),
-                    "verbatim": read(cells.cell, "value_source_value"),
-                },
-                types,
-            )
+        cte, select = _cells_select(
+            table,
+            "lab_repeats",
+            {
+                "dated": f"({cells.present(day, types.get(day))}"
+                f" OR {cells.present(moment, types.get(moment))})",
+                "result_date": f"COALESCE({cells.date_of(day, types.get(day))},"
+                f" {cells.date_of(moment, types.get(moment))})",
+                "operator_id": read(cells.identifier_of, "operator_concept_id"),
+                "has_number": cells.present(value, types.get(value)),
+                "number_read": f"CASE WHEN {cells.present(value, types.get(value))}"
+                f" THEN {cells.is_number_of(value, types.get(value))} ELSE FALSE END",
+                "value": cells.number_of(value, types.get(value)),
+                "value_concept_id": read(cells.identifier_of, "value_as_concept_id"),
+                "value_string": read(cells.cell, "value_as_string"),
+                "unit_concept_id": read(cells.identifier_of, "unit_concept_id"),
+                "low": read(cells.number_of, "range_low"),
+                "high": read(cells.number_of, "range_high"),
+                "verbatim": read(cells.cell, "value_source_value"),
+            },
+            types,
         )
-    return " UNION ALL ".join(selects)
+        reads.append(cte)
+        selects.append(select)
+    return reads, " UNION ALL ".join(selects)
 
 
-def _occurrence_cells(kinds: Kinds) -> str:
-    selects = []
+def _occurrence_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
+    reads, selects = [], []
     for table in _OCCURRENCE_TABLES:
         types = kinds.get(table.spec.table, {})
 
@@ -257,8 +265,10 @@ def _occurrence_cells(kinds: Kinds) -> str:
             else None,
             "status_text": cells.cell(status, types.get(status)) if condition else None,
         }
-        selects.append(_cells_select(table, "occurrence_repeats", wanted, types))
-    return " UNION ALL ".join(selects)
+        read, select = _cells_select(table, "occurrence_repeats", wanted, types)
+        reads.append(read)
+        selects.append(select)
+    return reads, " UNION ALL ".join(selects)
 
 
 _CONCEPTS = f"""
@@ -405,7 +415,7 @@ GROUP BY n.table_order, n.concept_id, n.source_concept_id, n.source_key, n.rank,
 """
 
 _CHOSEN_CODES = """
-SELECT table_order, concept_id, source_concept_id, source_key, system_key, code_key, names FROM (
+SELECT table_order, concept_id, source_concept_id, source_key, system_key, code_key FROM (
   SELECT *, ROW_NUMBER() OVER (
     PARTITION BY table_order, concept_id, source_concept_id, source_key
     ORDER BY names DESC, rank) AS choice
@@ -444,7 +454,7 @@ SELECT c.person_id, c.table_order, {_ORDER}, k.system_key, k.code_key, c.result_
     WHEN c.value_string IS NOT NULL THEN {_symbol("c.value_string")}
     ELSE {_symbol(f"REGEXP_REPLACE(c.verbatim, '{_TAG}', '')")} END AS symbol
 FROM lab_cells AS c
-{_JOIN_CODE}  AND k.names > 0
+{_JOIN_CODE}
 LEFT JOIN concepts AS u ON u.id = c.unit_concept_id
 LEFT JOIN concepts AS v ON v.id = c.value_concept_id
 WHERE c.person_id IS NOT NULL
@@ -519,15 +529,19 @@ def source_ctes(
 ) -> list[tuple[str, exp.Expr]]:
     """The common table expressions that read the OMOP tables, in dependency order; ``kinds``
     are the types of the database's columns, read without a round trip through text."""
+    lab_reads, lab_cells = _lab_cells(kinds)
+    occurrence_reads, occurrence_cells = _occurrence_cells(kinds)
     texts = [
         ("concepts", _CONCEPTS),
         ("person_cells", _person_cells(kinds)),
         ("person_readings", _PERSON_READINGS),
         ("persons", _PERSONS),
         ("lab_repeats", _repeated_rows(_LAB_TABLES, kinds)),
-        ("lab_cells", _lab_cells(kinds)),
+        *lab_reads,
+        ("lab_cells", lab_cells),
         ("occurrence_repeats", _repeated_rows(_OCCURRENCE_TABLES, kinds)),
-        ("occurrence_cells", _occurrence_cells(kinds)),
+        *occurrence_reads,
+        ("occurrence_cells", occurrence_cells),
         ("code_keys", _CODE_KEYS),
         ("drug_ids", _DRUG_IDS),
         ("rxnorm_links", _RXNORM_LINKS),
