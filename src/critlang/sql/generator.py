@@ -622,9 +622,13 @@ class SqlGenerator:
             result = truth.case(*branches, default=truth.unknown())
         else:
             units = [sql.text(code) for code in self.options.units if parses(code)]
-            no_unit = truth.or_(
-                sql.is_null(unit.copy()), exp.Not(this=exp.In(this=unit.copy(), expressions=units))
-            )
+            # without a unit the query knows (an empty list: no IN, which PostgreSQL refuses)
+            no_unit: exp.Expr = exp.true()
+            if units:
+                no_unit = truth.or_(
+                    sql.is_null(unit.copy()),
+                    exp.Not(this=exp.In(this=unit.copy(), expressions=units)),
+                )
             readable = truth.and_(number, exp.paren(no_unit))
             if node.type.integer:
                 whole = exp.EQ(this=value.copy(), expression=exp.Floor(this=value.copy()))

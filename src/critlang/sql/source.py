@@ -151,6 +151,22 @@ def _repeated_rows(tables: tuple[_Table, ...], kinds: Kinds) -> str:
     )
 
 
+# The type of a reading a table lacks (each table's readings are a CTE of their own: PostgreSQL
+# would take a bare NULL there as text, which no UNION with a number or a date matches).
+_NULL_TYPES = {
+    "operator_id": "BIGINT",
+    "value_concept_id": "BIGINT",
+    "unit_concept_id": "BIGINT",
+    "status_concept_id": "BIGINT",
+    "value_string": "VARCHAR",
+    "verbatim": "VARCHAR",
+    "status_text": "VARCHAR",
+    "low": cells.DECIMAL,
+    "high": cells.DECIMAL,
+    "end_date": "DATE",
+}
+
+
 def _cells_select(
     table: _Table, repeats: str, wanted: dict[str, str | None], kinds: Mapping[str, str | None]
 ) -> tuple[tuple[str, str], str]:
@@ -175,7 +191,10 @@ def _cells_select(
         " AS source_concept_id",
         f"UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key",
     ]
-    items += [f"{value or 'NULL'} AS {name}" for name, value in wanted.items()]
+    items += [
+        f"{value or f'CAST(NULL AS {_NULL_TYPES[name]})'} AS {name}"
+        for name, value in wanted.items()
+    ]
     names = [item.rsplit(" AS ", 1)[1] for item in items]
     # The rows whose id repeats carry their cells, to be put in order by them (the reader's
     # _canonical) as tie; rows with the same cells read the same, so which comes first does not
