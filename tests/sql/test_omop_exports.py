@@ -101,3 +101,74 @@ def test_repeated_and_conflicting_person_rows(tmp_path: Path) -> None:
     expected = reference_screen(trial, folder, as_of)
     assert expected[2][0] == "error"  # the reader's own word for it, not this test's
     assert sql_screen(trial, folder, as_of) == expected
+
+
+def _typed_database(path: Path) -> Path:
+    """The fixture as a DuckDB database with typed columns, and measurements whose typed values
+    sit at the readings' edges: doubles that are not exact decimals, too small, too large or
+    not finite, a DECIMAL, dates out of the calendar's years, negative and repeated ids."""
+    database = path / "typed.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        for file in sorted(FIXTURE.glob("*.csv")):
+            connection.execute(
+                f"CREATE TABLE {file.stem.lower()} AS SELECT * FROM read_csv(?, header = true)",
+                [str(file)],
+            )
+        connection.execute(
+            "ALTER TABLE measurement ALTER value_as_number TYPE DOUBLE;"
+            "ALTER TABLE measurement ALTER range_high TYPE DECIMAL(18, 3);"
+            "ALTER TABLE measurement ALTER measurement_datetime TYPE TIMESTAMP"
+            " USING TRY_CAST(measurement_datetime AS TIMESTAMP)"
+        )
+        template = connection.execute("SELECT * FROM measurement LIMIT 1").fetchone()
+        names = [row[0] for row in connection.execute("DESCRIBE measurement").fetchall()]
+        assert template is not None
+        edges = [
+            (1, 0.1, "2025-05-01"),
+            (2, 1e-101, "2025-05-02"),
+            (3, 1e-100, "2025-05-03"),
+            (4, 1e101, "2025-05-04"),
+            (5, float("nan"), "2025-05-05"),
+            (6, float("inf"), "2025-05-06"),
+            (7, 123456789.123456789, "2025-05-07"),
+            (-8, 2.5e19, "2025-05-08"),
+            (9, 0.30000000000000004, "-0005-05-09"),
+            (9, 7.0, "2025-05-09"),
+        ]
+        for number, (row_id, value, day) in enumerate(edges):
+            row = dict(zip(names, template, strict=True))
+            row.update(
+                {
+                    names[0]: row_id,
+                    "value_as_number": value,
+                    "measurement_date": day,
+                    "measurement_datetime": None,
+                    "range_high": 10 + number,
+                }
+            )
+            holes = ", ".join("?" for _ in names)
+            connection.execute(f"INSERT INTO measurement VALUES ({holes})", list(row.values()))
+    return database
+
+
+@pytest.mark.parametrize("path", EXAMPLES[:3], ids=lambda path: path.stem)
+def test_typed_database_columns_read_as_their_text(path: Path, tmp_path: Path) -> None:
+    database = _typed_database(tmp_path)
+    trial = critlang.load(path)
+    as_of = datetime.date(2025, 6, 2)
+    expected = reference_screen(trial, database, as_of)
+    assert expected
+    assert sql_screen(trial, database, as_of) == expected
+
+
+def test_run_duckdb_memory_limit_and_spill_folder(tmp_path: Path) -> None:
+    from critlang.sql import run_duckdb
+
+    trial = critlang.load(EXAMPLES[0])
+    as_of = datetime.date(2025, 6, 2)
+    rows = run_duckdb(trial, FIXTURE, as_of, memory_limit="500MB", temp_directory=tmp_path)
+    assert {row.person_id: (row.verdict, row.outcomes) for row in rows} == reference_screen(
+        trial, FIXTURE, as_of
+    )
+    with pytest.raises(critlang.CritlangError):
+        run_duckdb(trial, FIXTURE, as_of, memory_limit="lots")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from critlang.errors import CritlangError
+from critlang.sql import cells
 from critlang.sql.generator import Options, SqlGenerator
 from critlang.sql.postgres import run_postgres
 from critlang.sql.runner import SqlRow, run_duckdb
@@ -38,6 +39,7 @@ def compile_query(
     units: Iterable[str] | None = None,
     conditions: bool = True,
     events: bool = True,
+    column_types: Mapping[str, Mapping[str, str]] | None = None,
 ) -> exp.Select:
     """The trial's criteria as one query over the OMOP tables (see the module docstring).
 
@@ -47,7 +49,10 @@ def compile_query(
     and the dictionary's (a result in any other unit is UNKNOWN); ``conditions`` and
     ``events`` say whether the export has a ``condition_occurrence`` table, and both
     ``drug_exposure`` and ``procedure_occurrence`` (without them, what they would hold is
-    UNKNOWN).
+    UNKNOWN). ``column_types`` gives the DuckDB types of the database's columns (table and
+    column names in lower case, types as ``information_schema.columns.data_type`` writes them):
+    a column of a numeric, date or timestamp type is then read as it is, without the round
+    trip through text a CSV export needs (the readings are the same).
 
     Raises :class:`~critlang.errors.CritlangError` naming the criterion and the construct when
     a criterion uses one the SQL backend does not support yet.
@@ -58,6 +63,10 @@ def compile_query(
         units=known_units(trial.dictionary.unique()) if units is None else tuple(units),
         conditions=conditions,
         events=events,
+        kinds={
+            table: {column: cells.kind_of(kind) for column, kind in columns.items()}
+            for table, columns in (column_types or {}).items()
+        },
     )
     query = SqlGenerator(trial.criteria, trial.dictionary, options).query()
     qualified = qualify_tables(query, schema)

@@ -8,6 +8,7 @@ from a criteria file (those go through sqlglot's constructors in :mod:`critlang.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 # A decimal number as Python's Decimal reads it once underscores are dropped (the reader strips
@@ -165,3 +166,95 @@ def verbatim_words(cell: str) -> str:
     only a semantic tag."""
     stripped = f"REGEXP_REPLACE({cell}, '{_SEMANTIC_TAG}', '')"
     return f"(NOT {looks_numeric(cell)} AND REGEXP_MATCHES({stripped}, '\\S'))"
+
+
+# ---- typed columns -------------------------------------------------------------------------------
+#
+# A column of a database whose type is known (``run_duckdb`` on a DuckDB file reads the types) is
+# read without the round trip through text where its type decides the reading: the text DuckDB
+# gives such a value (what the reader reads) is never blank, an integer's is an id when it has 1
+# to 18 digits, a date's is a date within years 1 to 9999, a number's reads as the number itself.
+# Each reading below equals the text reading of ``CAST(column AS VARCHAR)``; a kind of None is a
+# text column (a CSV export), read as above.
+INTEGER, EXACT, FLOAT = "integer", "exact", "float"  # EXACT: a DECIMAL that DECIMAL(38, 18) holds
+DATE, TIMESTAMP, OTHER = "date", "timestamp", "other"
+_LARGEST_ID = 10**18 - 1
+_FIRST_DAY, _LAST_DAY = "DATE '0001-01-01'", "DATE '9999-12-31'"
+
+
+def kind_of(database_type: str) -> str | None:
+    """The kind of a column of this DuckDB type (``information_schema.columns.data_type``): None
+    for text, and for types whose text the typed readings do not cover (read as text)."""
+    name = database_type.strip().upper()
+    if name in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"):
+        return INTEGER
+    if name in ("FLOAT", "DOUBLE", "REAL"):
+        return FLOAT
+    if name == "DATE":
+        return DATE
+    if name in ("TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE", "DATETIME"):
+        return TIMESTAMP
+    decimal = re.fullmatch(r"(?:DECIMAL|NUMERIC)\s*\(\s*([0-9]+)\s*,\s*([0-9]+)\s*\)", name)
+    if decimal is not None:
+        digits, scale = int(decimal[1]), int(decimal[2])
+        # its text is then a number below 10^19 with at most 18 decimals, as exact in DECIMAL(38, 18)
+        return EXACT if scale <= 18 and digits - scale < _DECIMAL_DIGITS else OTHER
+    if name.startswith(("DECIMAL", "NUMERIC")) or name in ("BOOLEAN", "UBIGINT", "HUGEINT"):
+        return OTHER
+    return None
+
+
+def cell(column: str, kind: str | None) -> str:
+    """:func:`text` of a column of ``kind``."""
+    return text(column) if kind is None else f"CAST({column} AS VARCHAR)"
+
+
+def present(column: str, kind: str | None) -> str:
+    """Whether the cell is not empty (:func:`text` is not NULL)."""
+    return f"{text(column)} IS NOT NULL" if kind is None else f"{column} IS NOT NULL"
+
+
+def identifier_of(column: str, kind: str | None) -> str:
+    """:func:`identifier` of the cell."""
+    if kind == INTEGER:
+        return f"CASE WHEN {column} BETWEEN 0 AND {_LARGEST_ID} THEN CAST({column} AS BIGINT) END"
+    return identifier(cell(column, kind))
+
+
+def date_of(column: str, kind: str | None) -> str:
+    """:func:`date` of the cell."""
+    if kind in (DATE, TIMESTAMP):
+        day = f"CAST({column} AS DATE)"
+        return f"CASE WHEN {day} BETWEEN {_FIRST_DAY} AND {_LAST_DAY} THEN {day} END"
+    return date(cell(column, kind))
+
+
+def is_number_of(column: str, kind: str | None) -> str:
+    """:func:`is_number` of the cell (which is not empty)."""
+    if kind in (INTEGER, EXACT):
+        return "TRUE"
+    if kind == FLOAT:
+        size = f"ABS({column})"
+        return (
+            f"(ISFINITE({column}) AND ({column} = 0"
+            f" OR ({size} >= 1e-{_NUMBER_DIGITS} AND {size} < 1e{_NUMBER_DIGITS + 1})))"
+        )
+    return is_number(cell(column, kind))
+
+
+def number_of(column: str, kind: str | None) -> str:
+    """:func:`number` of the cell: an integer as it is; a float through its text (which is the
+    exact decimal the reader reads), when it reads and fits."""
+    if kind in (INTEGER, EXACT):
+        return f"CAST({column} AS {DECIMAL})"
+    if kind == FLOAT:
+        fits = f"{is_number_of(column, kind)} AND ABS({column}) < 1e{_DECIMAL_DIGITS}"
+        return f"CASE WHEN {fits} THEN TRY_CAST(CAST({column} AS VARCHAR) AS {DECIMAL}) END"
+    return number(cell(column, kind))
+
+
+def whole_of(column: str, kind: str | None) -> str:
+    """:func:`whole` of the cell."""
+    if kind == INTEGER:
+        return f"CASE WHEN {column} BETWEEN 0 AND 9999 THEN CAST({column} AS INTEGER) END"
+    return whole(cell(column, kind))

@@ -13,7 +13,6 @@ from sqlglot import exp
 
 from critlang.sql import truth
 from critlang.sql.cells import DECIMAL, DECIMAL_LIMIT
-from critlang.sql.source import ORDER_COLUMNS
 from critlang.sql.units import SCALE, grid_test
 
 _BUILDERS: dict[str, Callable[..., exp.Expr]] = {
@@ -218,7 +217,7 @@ def completed_years(birth: exp.Expr, day: datetime.date) -> exp.Expr:
 
 def record_order(row: str) -> list[exp.Expr]:
     """A row's place in the record: its table, then by row id (ids that are not numbers
-    first), then by its cells (the reader's ``_canonical``)."""
+    first), then, when its id repeats, by its cells (``tie``; the reader's ``_canonical``)."""
     row_number = column("row_number", row)
     keys: list[exp.Expr] = [
         column("table_order", row),
@@ -226,7 +225,7 @@ def record_order(row: str) -> list[exp.Expr]:
         exp.func("COALESCE", row_number.copy(), number(0)),
         by_code_point(exp.func("COALESCE", column("row_text", row), text(""))),
     ]
-    keys.extend(by_code_point(column(f"content_{i}", row)) for i in range(1, ORDER_COLUMNS + 1))
+    keys.append(column("tie", row))
     return keys
 
 

@@ -59,6 +59,7 @@ class Options:
     units: tuple[str, ...]
     conditions: bool = True
     events: bool = True
+    kinds: source.Kinds = attrs.field(factory=dict)
 
 
 class SqlGenerator:
@@ -104,7 +105,11 @@ class SqlGenerator:
             .from_(sql.table(final), copy=False)
             .order_by(sql.column("person_id", final), copy=False)
         )
-        ctes = [*source.source_ctes(self.dictionary, deaths=self._deaths), *self._ctes, *layers]
+        ctes = [
+            *source.source_ctes(self.dictionary, deaths=self._deaths, kinds=self.options.kinds),
+            *self._ctes,
+            *layers,
+        ]
         for name, body in ctes:
             materialized = True if name in source.MATERIALIZED else None
             query = query.with_(name, as_=body, materialized=materialized, copy=False)
@@ -627,9 +632,13 @@ class SqlGenerator:
             result = truth.case(*branches, default=truth.unknown())
         else:
             units = [sql.text(code) for code in self.options.units if parses(code)]
-            no_unit = truth.or_(
-                sql.is_null(unit.copy()), exp.Not(this=exp.In(this=unit.copy(), expressions=units))
-            )
+            # without a unit the query knows (an empty list: no IN, which PostgreSQL refuses)
+            no_unit: exp.Expr = exp.true()
+            if units:
+                no_unit = truth.or_(
+                    sql.is_null(unit.copy()),
+                    exp.Not(this=exp.In(this=unit.copy(), expressions=units)),
+                )
             readable = truth.and_(number, exp.paren(no_unit))
             if node.type.integer:
                 whole = exp.EQ(this=value.copy(), expression=exp.Floor(this=value.copy()))

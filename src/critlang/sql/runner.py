@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,8 @@ class _Export:
         self.connection = connection
         self.present: dict[str, dict[str, str]] = {}
         self.sources: dict[str, str] = {}
+        # The database's column types (a CSV export has none: every cell is text).
+        self.types: dict[str, dict[str, str]] = {}
         connection.execute(f"CREATE SCHEMA {_name(_SCHEMA)}")
         if path.is_dir():
             self._csv(path)
@@ -90,20 +93,24 @@ class _Export:
     def _database(self, file: Path, schema: str | None) -> None:
         self.connection.execute(f"ATTACH {_literal(str(file))} AS source (READ_ONLY)")
         found = self.connection.execute(
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_catalog = 'source' ORDER BY ordinal_position"
         ).fetchall()
         schemas: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}
-        for table_schema, table, column in found:
+        types: dict[tuple[str, str], dict[str, str]] = {}
+        for table_schema, table, column, data_type in found:
             tables = schemas.setdefault(str(table_schema), {})
             _, columns = tables.setdefault(str(table).lower(), (str(table), {}))
             columns[str(column).lower()] = str(column)
+            key = (str(table_schema), str(table).lower())
+            types.setdefault(key, {})[str(column).lower()] = str(data_type)
         if schema is None:
             with_person = sorted(name for name, tables in schemas.items() if "person" in tables)
             schema = "main" if "main" in with_person else (with_person or ["main"])[0]
         for name, (table, columns) in schemas.get(schema, {}).items():
             self.present[name] = columns
             self.sources[name] = f"source.{_name(schema)}.{_name(table)}"
+            self.types[name] = types.get((schema, name), {})
 
     def _view(self, table: str, columns: Sequence[str]) -> None:
         found = self.present.get(table, {})
@@ -160,6 +167,8 @@ def run_duckdb(
     *,
     anchors: Mapping[str, datetime.date | str] | None = None,
     schema: str | None = None,
+    memory_limit: str | None = None,
+    temp_directory: str | Path | None = None,
 ) -> list[SqlRow]:
     """Screen the persons of an OMOP export with the compiled query, run by DuckDB.
 
@@ -168,11 +177,40 @@ def run_duckdb(
     units the export's results use are added to the query's catalogue, and a missing conditions
     or events table makes what it would hold UNKNOWN, as for the in-memory reader. Rows come in
     ``person_id`` order.
+
+    ``memory_limit`` (``"4GB"``) bounds DuckDB's memory; beyond it DuckDB spills to
+    ``temp_directory`` (by default a temporary folder of its own, deleted afterwards). A
+    database file's numeric, date and timestamp columns are read as they are (their types come
+    from the database), a CSV export's cells as text.
     """
+    duckdb = load_duckdb()
+    with contextlib.ExitStack() as stack:
+        if temp_directory is None:
+            temp_directory = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="critlang-sql-")
+            )
+        config: dict[str, str | bool] = {**_CONFIG, "temp_directory": str(temp_directory)}
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        try:
+            connection = duckdb.connect(config=config)
+        except duckdb.Error as error:
+            raise OmopError(f"DuckDB refused its settings ({error})") from error
+        rows = _screen(duckdb, connection, trial, Path(omop_path), as_of, anchors, schema)
+    return [SqlRow(int(row[0]), str(row[1]), tuple(row[2:])) for row in rows]
+
+
+def _screen(
+    duckdb: Any,
+    connection: Any,
+    trial: Trial,
+    omop_path: Path,
+    as_of: datetime.date | str | None,
+    anchors: Mapping[str, datetime.date | str] | None,
+    schema: str | None,
+) -> list[tuple[Any, ...]]:
     from critlang.sql import compile_query
 
-    duckdb = load_duckdb()
-    connection = duckdb.connect(config=_CONFIG)
     configure(connection)
     try:
         export = _Export(connection, Path(omop_path), schema)
@@ -184,10 +222,13 @@ def run_duckdb(
             units=export.unit_codes(),
             conditions=export.has_section("condition_occurrence"),
             events=export.has_section("drug_exposure", "procedure_occurrence"),
+            column_types=export.types,
         )
-        rows = connection.execute(query.sql(dialect="duckdb", copy=False)).fetchall()
+        rows: list[tuple[Any, ...]] = connection.execute(
+            query.sql(dialect="duckdb", copy=False)
+        ).fetchall()
     except duckdb.Error as error:
         raise OmopError(f"{omop_path}: DuckDB could not run the query ({error})") from error
     finally:
         connection.close()
-    return [SqlRow(int(row[0]), str(row[1]), tuple(row[2:])) for row in rows]
+    return rows

@@ -17,7 +17,8 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
   shaped like a LOINC or ICD-10 code), and a drug's ATC classes, the one that names the most
   dictionary variables, the first on a tie.
 - ``lab_rows``: ``measurement`` and ``observation`` rows with a value (a number, or words), a
-  code and a readable date (or none), in record order (``table_order``, then row id).
+  code and a readable date (or none), in record order (``table_order``, then row id, then
+  ``tie`` for a repeated id).
 - ``occurrence_rows``: ``condition_occurrence`` (``table_order`` 2: the conditions), then
   ``drug_exposure``, ``procedure_occurrence`` and ``visit_occurrence`` (the events), with start,
   end and (conditions) status; rows ending before they start are left out.
@@ -27,7 +28,7 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 import sqlglot
@@ -61,6 +62,8 @@ MATERIALIZED = frozenset(
     {
         "concepts",
         "persons",
+        "lab_repeats",
+        "occurrence_repeats",
         "lab_cells",
         "occurrence_cells",
         "chosen_codes",
@@ -72,9 +75,6 @@ MATERIALIZED = frozenset(
 # the database's collation; the dialects without this collation are left to their own (binary
 # in Spark's case): critlang.sql.render takes it out.
 _C = 'COLLATE "C"'
-# Columns compared, in this order, to put a person's rows of one table in the reader's order
-# when a row id repeats (_canonical: by id, then by every cell read).
-ORDER_COLUMNS = 14
 
 
 @attrs.frozen
@@ -111,73 +111,184 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _text_select(table: _Table, wanted: dict[str, str | None]) -> str:
-    """A table's cells as text, under common names (``None``: the table has no such cell)."""
+# The kinds of the database's typed columns (:func:`critlang.sql.cells.kind_of`), by table and
+# column (lower case); a column not given is read as text.
+Kinds = Mapping[str, Mapping[str, str | None]]
+_NO_KINDS: Kinds = {}
+
+
+def _repeats(table: _Table, kinds: Mapping[str, str | None]) -> str:
+    """The row ids of ``table`` (with its place in the reader's order)."""
+    spec = table.spec
+    return (
+        f"SELECT {table.order} AS table_order, {_row_number(spec.id, kinds)} AS row_number,"
+        f" {_row_text(spec.id, kinds)} AS row_text FROM {spec.table}"
+    )
+
+
+def _row_number(column: str, kinds: Mapping[str, str | None]) -> str:
+    return cells.identifier_of(column, kinds.get(column))
+
+
+def _row_text(column: str, kinds: Mapping[str, str | None]) -> str:
+    """The row id's text, which orders the ids that are not numbers (an integer column's
+    numbers are in order by number alone)."""
+    kind = kinds.get(column)
+    if kind == cells.INTEGER:
+        return f"CASE WHEN {_row_number(column, kinds)} IS NULL THEN CAST({column} AS VARCHAR) END"
+    return cells.cell(column, kind)
+
+
+def _repeated_rows(tables: tuple[_Table, ...], kinds: Kinds) -> str:
+    """The row ids that repeat in a table (for any persons: a row whose id another person's
+    row repeats is ordered by its cells too, which changes nothing)."""
+    selects = " UNION ALL ".join(
+        _repeats(table, kinds.get(table.spec.table, {})) for table in tables
+    )
+    return (
+        "SELECT table_order AS repeat_table, row_number AS repeat_number, row_text AS repeat_text"
+        f" FROM ({selects}) AS ids GROUP BY table_order, row_number, row_text HAVING COUNT(*) > 1"
+    )
+
+
+# The type of a reading a table lacks (each table's readings are a CTE of their own: PostgreSQL
+# would take a bare NULL there as text, which no UNION with a number or a date matches).
+_NULL_TYPES = {
+    "operator_id": "BIGINT",
+    "value_concept_id": "BIGINT",
+    "unit_concept_id": "BIGINT",
+    "status_concept_id": "BIGINT",
+    "value_string": "VARCHAR",
+    "verbatim": "VARCHAR",
+    "status_text": "VARCHAR",
+    "low": cells.DECIMAL,
+    "high": cells.DECIMAL,
+    "end_date": "DATE",
+}
+
+
+def _cells_select(
+    table: _Table, repeats: str, wanted: dict[str, str | None], kinds: Mapping[str, str | None]
+) -> tuple[tuple[str, str], str]:
+    """A table's cells, read, under common names (``wanted``: SQL over the table's columns,
+    ``None`` for NULL): the common table expression that reads them (its name and body), and
+    the query of its rows with ``tie``, which orders the rows whose id repeats."""
+    spec = table.spec
+
+    def kind(column: str) -> str | None:
+        return kinds.get(column)
+
+    person = cells.identifier_of("person_id", kind("person_id"))
+    number, text = _row_number(spec.id, kinds), _row_text(spec.id, kinds)
+    source_value = cells.cell(spec.source_value, kind(spec.source_value))
     items = [
-        f"{cells.identifier(cells.text('person_id'))} AS person_id",
+        f"{person} AS person_id",
         f"{table.order} AS table_order",
-        f"{cells.text(table.spec.id)} AS row_text",
-        f"{cells.identifier(cells.text(table.spec.id))} AS row_number",
-        f"{cells.identifier(cells.text(table.spec.concept))} AS concept_id",
-        f"{cells.identifier(cells.text(table.spec.source_concept))} AS source_concept_id",
-        f"UPPER(TRIM(COALESCE({cells.text(table.spec.source_value)}, ''))) AS source_key",
+        f"{text} AS row_text",
+        f"{number} AS row_number",
+        f"{cells.identifier_of(spec.concept, kind(spec.concept))} AS concept_id",
+        f"{cells.identifier_of(spec.source_concept, kind(spec.source_concept))}"
+        " AS source_concept_id",
+        f"UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key",
     ]
-    for name, column in wanted.items():
-        items.append(f"{cells.text(column) if column else 'CAST(NULL AS VARCHAR)'} AS {name}")
-    content = list(table.spec.columns) + [""] * (ORDER_COLUMNS - len(table.spec.columns))
-    for index, column in enumerate(content, start=1):
-        value = f"COALESCE({cells.text(column)}, '')" if column else "''"
-        items.append(f"{value} AS content_{index}")
-    return f"SELECT {', '.join(items)} FROM {table.spec.table}"
+    items += [
+        f"{value or f'CAST(NULL AS {_NULL_TYPES[name]})'} AS {name}"
+        for name, value in wanted.items()
+    ]
+    names = [item.rsplit(" AS ", 1)[1] for item in items]
+    # The rows whose id repeats carry their cells, to be put in order by them (the reader's
+    # _canonical) as tie; rows with the same cells read the same, so which comes first does not
+    # matter. Every other row has tie 0 (its cells are never read for the order).
+    items.append("repeat_table IS NOT NULL AS repeated")
+    contents = [f"content_{index}" for index in range(1, len(spec.columns) + 1)]
+    items += [
+        f"CASE WHEN repeat_table IS NOT NULL THEN COALESCE({cells.cell(column, kind(column))}, '')"
+        f" END AS {content}"
+        for column, content in zip(spec.columns, contents, strict=True)
+    ]
+    read = (
+        f"SELECT {', '.join(items)} FROM {spec.table} LEFT JOIN {repeats}"
+        f" ON repeat_table = {table.order} AND COALESCE(repeat_number, -1) = COALESCE({number}, -1)"
+        f" AND COALESCE(repeat_text, '') = COALESCE({text}, '')"
+    )
+    name = f"{spec.table}_read"
+    columns = ", ".join(names)
+    order = ", ".join(f"{content} {_C}" for content in contents)
+    rank = f"DENSE_RANK() OVER (PARTITION BY person_id, row_number, row_text ORDER BY {order})"
+    union = (
+        f"SELECT {columns}, 0 AS tie FROM {name} WHERE NOT repeated"
+        f" UNION ALL SELECT {columns}, {rank} AS tie FROM {name} WHERE repeated"
+    )
+    return (name, read), union
 
 
-def _lab_cells() -> str:
-    selects = []
+def _lab_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
+    reads, selects = [], []
     for table in _LAB_TABLES:
         present = set(table.spec.columns)
+        types = kinds.get(table.spec.table, {})
 
-        def column(name: str, present: set[str] = present) -> str | None:
-            return name if name in present else None
+        def read(
+            reading: Callable[[str, str | None], str],
+            name: str,
+            types: Mapping[str, str | None] = types,
+            present: set[str] = present,
+        ) -> str | None:
+            return reading(name, types.get(name)) if name in present else None
 
-        selects.append(
-            _text_select(
-                table,
-                {
-                    "date_text": table.spec.start[0],
-                    "datetime_text": table.spec.start[1],
-                    "operator_text": column("operator_concept_id"),
-                    "number_text": "value_as_number",
-                    "value_concept_text": "value_as_concept_id",
-                    "value_string": column("value_as_string"),
-                    "unit_text": "unit_concept_id",
-                    "low_text": column("range_low"),
-                    "high_text": column("range_high"),
-                    "verbatim": "value_source_value",
-                },
-            )
+        day, moment = table.spec.start
+        value = "value_as_number"
+        cte, select = _cells_select(
+            table,
+            "lab_repeats",
+            {
+                "dated": f"({cells.present(day, types.get(day))}"
+                f" OR {cells.present(moment, types.get(moment))})",
+                "result_date": f"COALESCE({cells.date_of(day, types.get(day))},"
+                f" {cells.date_of(moment, types.get(moment))})",
+                "operator_id": read(cells.identifier_of, "operator_concept_id"),
+                "has_number": cells.present(value, types.get(value)),
+                "number_read": f"CASE WHEN {cells.present(value, types.get(value))}"
+                f" THEN {cells.is_number_of(value, types.get(value))} ELSE FALSE END",
+                "value": cells.number_of(value, types.get(value)),
+                "value_concept_id": read(cells.identifier_of, "value_as_concept_id"),
+                "value_string": read(cells.cell, "value_as_string"),
+                "unit_concept_id": read(cells.identifier_of, "unit_concept_id"),
+                "low": read(cells.number_of, "range_low"),
+                "high": read(cells.number_of, "range_high"),
+                "verbatim": read(cells.cell, "value_source_value"),
+            },
+            types,
         )
-    return " UNION ALL ".join(selects)
+        reads.append(cte)
+        selects.append(select)
+    return reads, " UNION ALL ".join(selects)
 
 
-def _occurrence_cells() -> str:
-    selects = []
+def _occurrence_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
+    reads, selects = [], []
     for table in _OCCURRENCE_TABLES:
-        ends = [*table.spec.end, None, None, None][:3]
+        types = kinds.get(table.spec.table, {})
+
+        def first_date(columns: tuple[str, ...], types: Mapping[str, str | None] = types) -> str:
+            readings = [cells.date_of(column, types.get(column)) for column in columns]
+            return readings[0] if len(readings) == 1 else f"COALESCE({', '.join(readings)})"
+
+        condition = table.order == CONDITION
+        status_concept, status = table.spec.extra if condition else ("", "")
         wanted: dict[str, str | None] = {
-            "start_text": table.spec.start[0],
-            "start_datetime_text": table.spec.start[1],
-            "end_text": ends[0],
-            "end_datetime_text": ends[1],
-            "end_verbatim_text": ends[2],
-            "status_concept_text": table.spec.extra[0] if table.order == CONDITION else None,
-            "status_text": table.spec.extra[1] if table.order == CONDITION else None,
+            "start_date": first_date(table.spec.start),
+            "end_date": first_date(table.spec.end) if table.spec.end else None,
+            "status_concept_id": cells.identifier_of(status_concept, types.get(status_concept))
+            if condition
+            else None,
+            "status_text": cells.cell(status, types.get(status)) if condition else None,
         }
-        selects.append(_text_select(table, wanted))
-    return " UNION ALL ".join(selects)
+        read, select = _cells_select(table, "occurrence_repeats", wanted, types)
+        reads.append(read)
+        selects.append(select)
+    return reads, " UNION ALL ".join(selects)
 
-
-_LAB_CELLS = _lab_cells()
-_OCCURRENCE_CELLS = _occurrence_cells()
 
 _CONCEPTS = f"""
 SELECT id, system, value, vocabulary, name FROM (
@@ -199,15 +310,19 @@ SELECT id, system, value, vocabulary, name FROM (
 WHERE copy = 1
 """
 
-_PERSON_CELLS = f"""
-SELECT {cells.identifier(cells.text("person_id"))} AS person_id,
-  {cells.identifier(cells.text("gender_concept_id"))} AS gender,
-  {cells.whole(cells.text("year_of_birth"))} AS birth_year,
-  {cells.whole(cells.text("month_of_birth"))} AS birth_month,
-  {cells.whole(cells.text("day_of_birth"))} AS birth_day,
-  {cells.text("birth_datetime")} AS birth_datetime_text
+
+def _person_cells(kinds: Kinds) -> str:
+    types = kinds.get("person", {})
+    return f"""
+SELECT {cells.identifier_of("person_id", types.get("person_id"))} AS person_id,
+  {cells.identifier_of("gender_concept_id", types.get("gender_concept_id"))} AS gender,
+  {cells.whole_of("year_of_birth", types.get("year_of_birth"))} AS birth_year,
+  {cells.whole_of("month_of_birth", types.get("month_of_birth"))} AS birth_month,
+  {cells.whole_of("day_of_birth", types.get("day_of_birth"))} AS birth_day,
+  {cells.date_of("birth_datetime", types.get("birth_datetime"))} AS birth_datetime_date
 FROM person
 """
+
 
 _PERSON_READINGS = f"""
 SELECT person_id,
@@ -216,7 +331,7 @@ SELECT person_id,
       THEN TRY_CAST(LPAD(CAST(birth_year AS VARCHAR), 4, '0') || '-'
                     || LPAD(CAST(birth_month AS VARCHAR), 2, '0') || '-'
                     || LPAD(CAST(birth_day AS VARCHAR), 2, '0') AS DATE) END,
-    {cells.date("birth_datetime_text")}) AS birth_date,
+    birth_datetime_date) AS birth_date,
   CASE gender WHEN 8507 THEN 'male' WHEN 8532 THEN 'female' WHEN 8521 THEN 'other'
               WHEN 8551 THEN 'unknown' END AS sex
 FROM person_cells WHERE person_id IS NOT NULL
@@ -333,9 +448,7 @@ JOIN chosen_codes AS k ON k.table_order = c.table_order AND k.source_key = c.sou
   AND COALESCE(k.source_concept_id, -1) = COALESCE(c.source_concept_id, -1)
 """
 
-_ORDER = "c.row_number, c.row_text, " + ", ".join(
-    f"c.content_{index}" for index in range(1, ORDER_COLUMNS + 1)
-)
+_ORDER = "c.row_number, c.row_text, c.tie"
 
 
 def _symbol(text: str) -> str:
@@ -350,39 +463,24 @@ _VERBATIM = f"c.verbatim IS NOT NULL AND {cells.verbatim_words('c.verbatim')}"
 _TAG = r"\s*\([a-z][a-z /-]*\)\s*$"
 
 _LAB_ROWS = f"""
-SELECT c.person_id, c.table_order, {_ORDER}, k.system_key, k.code_key,
-  COALESCE({cells.date("c.date_text")}, {cells.date("c.datetime_text")}) AS result_date,
-  c.number_text IS NOT NULL AS is_number,
-  {cells.number("c.number_text")} AS value,
-  CASE WHEN c.number_text IS NOT NULL AND c.unit_concept_id <> 0 AND u.vocabulary = 'UCUM'
+SELECT c.person_id, c.table_order, {_ORDER}, k.system_key, k.code_key, c.result_date,
+  c.has_number AS is_number, c.value,
+  CASE WHEN c.has_number AND c.unit_concept_id <> 0 AND u.vocabulary = 'UCUM'
     THEN u.value END AS unit,
-  {cells.number("c.low_text")} AS low,
-  {cells.number("c.high_text")} AS high,
-  CASE WHEN c.number_text IS NOT NULL THEN NULL
+  c.low, c.high,
+  CASE WHEN c.has_number THEN NULL
     WHEN {_VALUE_CONCEPT} THEN {_symbol("v.name")}
     WHEN c.value_string IS NOT NULL THEN {_symbol("c.value_string")}
     ELSE {_symbol(f"REGEXP_REPLACE(c.verbatim, '{_TAG}', '')")} END AS symbol
-FROM (SELECT t.*, {cells.identifier("t.value_concept_text")} AS value_concept_id,
-             {cells.identifier("t.unit_text")} AS unit_concept_id,
-             {cells.identifier("t.operator_text")} AS operator_id
-      FROM lab_cells AS t) AS c
+FROM lab_cells AS c
 {_JOIN_CODE}
 LEFT JOIN concepts AS u ON u.id = c.unit_concept_id
 LEFT JOIN concepts AS v ON v.id = c.value_concept_id
 WHERE c.person_id IS NOT NULL
-  AND (CASE WHEN c.number_text IS NOT NULL
-         THEN {cells.is_number("c.number_text")}
-              AND (c.operator_id IS NULL OR c.operator_id IN (0, 4172703))
+  AND (CASE WHEN c.has_number
+         THEN c.number_read AND (c.operator_id IS NULL OR c.operator_id IN (0, 4172703))
          ELSE ({_VALUE_CONCEPT}) OR c.value_string IS NOT NULL OR ({_VERBATIM}) END)
-  AND ((c.date_text IS NULL AND c.datetime_text IS NULL)
-       OR COALESCE({cells.date("c.date_text")}, {cells.date("c.datetime_text")}) IS NOT NULL)
-"""
-
-_OCCURRENCE_DATES = f"""
-SELECT c.*, {cells.first_date(["c.start_text", "c.start_datetime_text"])} AS start_date,
-  {cells.first_date(["c.end_text", "c.end_datetime_text", "c.end_verbatim_text"])} AS end_date,
-  {cells.identifier("c.status_concept_text")} AS status_concept_id
-FROM occurrence_cells AS c WHERE c.person_id IS NOT NULL
+  AND (NOT c.dated OR c.result_date IS NOT NULL)
 """
 
 _OCCURRENCE_ROWS = f"""
@@ -390,16 +488,21 @@ SELECT c.person_id, c.table_order, {_ORDER}, k.system_key, k.code_key, c.start_d
   CASE WHEN c.table_order <> 2 THEN NULL
        WHEN c.status_concept_id <> 0 AND s.id IS NOT NULL THEN NULLIF(LOWER(s.name), '')
        ELSE NULLIF(LOWER(TRIM(c.status_text)), '') END AS status
-FROM occurrence_dates AS c
+FROM occurrence_cells AS c
 {_JOIN_CODE}
 LEFT JOIN concepts AS s ON s.id = c.status_concept_id AND c.status_concept_id <> 0
-WHERE c.start_date IS NULL OR c.end_date IS NULL OR c.end_date >= c.start_date
+WHERE c.person_id IS NOT NULL
+  AND (c.start_date IS NULL OR c.end_date IS NULL OR c.end_date >= c.start_date)
 """
 
-_DEATHS = f"""
+
+def _deaths(kinds: Kinds) -> str:
+    types = kinds.get("death", {})
+    days = [cells.date_of(column, types.get(column)) for column in ("death_date", "death_datetime")]
+    return f"""
 SELECT person_id, MIN(death_day) AS death_date FROM (
-  SELECT {cells.identifier(cells.text("person_id"))} AS person_id,
-    {cells.first_date([cells.text("death_date"), cells.text("death_datetime")])} AS death_day
+  SELECT {cells.identifier_of("person_id", types.get("person_id"))} AS person_id,
+    COALESCE({", ".join(days)}) AS death_day
   FROM death) AS days
 WHERE person_id IS NOT NULL GROUP BY person_id
 """
@@ -440,15 +543,24 @@ def dictionary_codes(dictionary: Dictionary) -> exp.Expr:
     return exp.select("system", "code", "prefix", "variable", copy=False).from_(table, copy=False)
 
 
-def source_ctes(dictionary: Dictionary, *, deaths: bool) -> list[tuple[str, exp.Expr]]:
-    """The common table expressions that read the OMOP tables, in dependency order."""
+def source_ctes(
+    dictionary: Dictionary, *, deaths: bool, kinds: Kinds = _NO_KINDS
+) -> list[tuple[str, exp.Expr]]:
+    """The common table expressions that read the OMOP tables, in dependency order; ``kinds``
+    are the types of the database's columns, read without a round trip through text."""
+    lab_reads, lab_cells = _lab_cells(kinds)
+    occurrence_reads, occurrence_cells = _occurrence_cells(kinds)
     texts = [
         ("concepts", _CONCEPTS),
-        ("person_cells", _PERSON_CELLS),
+        ("person_cells", _person_cells(kinds)),
         ("person_readings", _PERSON_READINGS),
         ("persons", _PERSONS),
-        ("lab_cells", _LAB_CELLS),
-        ("occurrence_cells", _OCCURRENCE_CELLS),
+        ("lab_repeats", _repeated_rows(_LAB_TABLES, kinds)),
+        *lab_reads,
+        ("lab_cells", lab_cells),
+        ("occurrence_repeats", _repeated_rows(_OCCURRENCE_TABLES, kinds)),
+        *occurrence_reads,
+        ("occurrence_cells", occurrence_cells),
         ("code_keys", _CODE_KEYS),
         ("drug_ids", _DRUG_IDS),
         ("rxnorm_links", _RXNORM_LINKS),
@@ -463,11 +575,10 @@ def source_ctes(dictionary: Dictionary, *, deaths: bool) -> list[tuple[str, exp.
         ("code_names", _CODE_NAMES),
         ("chosen_codes", _CHOSEN_CODES),
         ("lab_rows", _LAB_ROWS),
-        ("occurrence_dates", _OCCURRENCE_DATES),
         ("occurrence_rows", _OCCURRENCE_ROWS),
     ]
     if deaths:
-        later.append(("deaths", _DEATHS))
+        later.append(("deaths", _deaths(kinds)))
     ctes.extend((name, _parse(sql)) for name, sql in later)
     return ctes
 
