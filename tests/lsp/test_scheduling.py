@@ -32,15 +32,29 @@ def test_an_edit_that_follows_another_closely_waits_for_the_debounce() -> None:
 
 
 def test_an_edit_while_an_analysis_is_pending_waits_for_the_debounce() -> None:
-    async def pending() -> float:
-        state = DocumentState(cost=0.05, edited_at=0.0)
-        state.task = asyncio.ensure_future(asyncio.sleep(1))
-        try:
-            return documents().pause(state, now=100.0)
-        finally:
-            state.task.cancel()
+    state = DocumentState(cost=0.05, edited_at=0.0, pending=True)
+    assert documents().pause(state, now=100.0) == 0.05
 
-    assert asyncio.run(pending()) == 0.05
+
+def test_an_edit_is_pending_until_its_diagnostics_are_out() -> None:
+    published: list[int | None] = []
+
+    async def edit() -> list[bool]:
+        found = Documents(
+            text=lambda uri: ('trial T "t"\ninclusion\n  I1 "x": age >= 18 years\n', 2),
+            publish=lambda analysis: published.append(analysis.version),
+            encoding=lambda: "utf-16",
+        )
+        found.changed("untitled:a")
+        state = found.states["untitled:a"]
+        seen = [state.pending]
+        assert state.task is not None
+        await state.task
+        seen.append(state.pending)
+        return seen
+
+    assert asyncio.run(edit()) == [True, False]
+    assert published == [2]
 
 
 def test_a_configured_debounce_is_always_waited() -> None:

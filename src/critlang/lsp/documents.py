@@ -53,6 +53,8 @@ class DocumentState:
     cost: float = 0.0
     edits: int = 0
     edited_at: float = float("-inf")
+    # True while an edit waits for its diagnostics (from scheduling to the last publication).
+    pending: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -119,8 +121,7 @@ class Documents:
         spell (no analysis pending and no edit for longer than the debounce), else the
         debounce; a configured debounce always."""
         delay = self.delay(state)
-        idle = state.task is None or state.task.done()
-        if self.debounce is None and idle and now - state.edited_at > delay:
+        if self.debounce is None and not state.pending and now - state.edited_at > delay:
             return 0.0
         return delay
 
@@ -140,6 +141,7 @@ class Documents:
         state = self.states.setdefault(uri, DocumentState())
         if state.task is not None:
             state.task.cancel()
+        state.pending = True
         state.task = asyncio.ensure_future(self._refresh(uri, delay))
 
     async def _refresh(self, uri: str, delay: float) -> None:
@@ -165,6 +167,7 @@ class Documents:
             state.cost = analysis.seconds
             self._store(uri, analysis)
             self._publish(analysis)
+            state.pending = False
             # The features' index last (a feature asking before builds it itself).
             await self.run(index_document, analysis)
         except Stopped:
@@ -172,6 +175,7 @@ class Documents:
         except asyncio.CancelledError:
             raise
         except Exception:
+            state.pending = False
             logger.exception("analysing %s failed", uri)
 
     async def analyse(self, uri: str) -> Analysis:
