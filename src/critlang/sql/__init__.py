@@ -1,8 +1,9 @@
 """Criteria compiled to one SQL query over the OMOP CDM 5.4 (``critlang sql``; docs/sql.md).
 
 ``compile_query(trial, as_of=...)`` gives the query as a sqlglot expression, ``to_sql`` prints it
-in a dialect, and ``run_duckdb(trial, path, as_of)`` runs it with DuckDB over an OMOP export (a
-folder of CSV tables or a DuckDB database). The query returns one row per person: ``person_id``,
+in a dialect, ``run_duckdb(trial, path, as_of)`` runs it with DuckDB over an OMOP export (a
+folder of CSV tables or a DuckDB database), and ``run_postgres(trial, dsn, as_of=...)`` on
+PostgreSQL over an OMOP CDM database (:mod:`critlang.sql.postgres`). The query returns one row per person: ``person_id``,
 ``verdict`` and one column per criterion, named by its id, holding ``met``, ``not_met``,
 ``unknown`` or ``review``; its semantics are the in-memory evaluator's over the records
 :func:`critlang.data.omop.read_omop` reads from the same export.
