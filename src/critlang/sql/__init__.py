@@ -1,8 +1,9 @@
 """Criteria compiled to one SQL query over the OMOP CDM 5.4 (``critlang sql``; docs/sql.md).
 
 ``compile_query(trial, as_of=...)`` gives the query as a sqlglot expression, ``to_sql`` prints it
-in a dialect, and ``run_duckdb(trial, path, as_of)`` runs it with DuckDB over an OMOP export (a
-folder of CSV tables or a DuckDB database). The query returns one row per person: ``person_id``,
+in a dialect, ``run_duckdb(trial, path, as_of)`` runs it with DuckDB over an OMOP export (a
+folder of CSV tables or a DuckDB database), and ``run_postgres(trial, dsn, as_of=...)`` on
+PostgreSQL over an OMOP CDM database (:mod:`critlang.sql.postgres`). The query returns one row per person: ``person_id``,
 ``verdict`` and one column per criterion, named by its id, holding ``met``, ``not_met``,
 ``unknown`` or ``review``; its semantics are the in-memory evaluator's over the records
 :func:`critlang.data.omop.read_omop` reads from the same export.
@@ -88,18 +89,35 @@ def to_sql(
     return render(compile_query(trial, as_of=as_of, schema=schema), dialect, pretty=pretty)
 
 
+# The rows Spark is made to compute once (see _portable). Not the other materialized ones: read
+# by two or three parts of the query, they cost little inlined, and kept they trip an error of
+# Spark's optimizer (IndexOutOfBoundsException in PushdownPredicatesAndPruneColumnsForCTEDef).
+_SPARK_SHARED = frozenset({"persons", "lab_rows", "occurrence_rows"})
+
+
 def render(query: exp.Select, dialect: str, *, pretty: bool = True) -> str:
     """A compiled query printed in ``dialect`` (sqlglot's dialect output)."""
     if dialect in ("duckdb", "postgres"):
         return query.sql(dialect=dialect, pretty=pretty)
+    spark = dialect in ("spark", "databricks")
+
+    def portable(node: exp.Expr) -> exp.Expr:
+        return _portable(node, spark=spark)
+
     # transform copies the query, which the generator may then change as it prints it
-    return query.transform(_portable).sql(dialect=dialect, pretty=pretty, copy=False)
+    return query.transform(portable).sql(dialect=dialect, pretty=pretty, copy=False)
 
 
-def _portable(node: exp.Expr) -> exp.Expr:
+def _portable(node: exp.Expr, *, spark: bool) -> exp.Expr:
     """What only DuckDB and Postgres say: ``AS MATERIALIZED``, the ``g`` flag of
     ``REGEXP_REPLACE`` (the other dialects always replace every match), and ``COLLATE "C"``
-    (the others' own collation is left)."""
+    (the others' own collation is left).
+
+    Spark has no ``MATERIALIZED``, and inlines every deterministic common table expression
+    wherever it is read: the rows every leaf reads (:data:`_SPARK_SHARED`) would be planned
+    once per leaf, and the plan of a large trial exhausts the driver's memory. There, each of
+    them reads its rows through an always true ``RAND() >= 0``: not deterministic, so Spark
+    plans it once and reuses it."""
     if isinstance(node, exp.Collate):
         collated: exp.Expr = node.this
         return collated
@@ -107,6 +125,10 @@ def _portable(node: exp.Expr) -> exp.Expr:
         node.set("modifiers", None)
         node.set("single_replace", None)
     if isinstance(node, exp.CTE):
+        if spark and node.alias in _SPARK_SHARED:
+            rows = node.this.subquery("once", copy=False)
+            once = exp.GTE(this=exp.Rand(), expression=exp.Literal.number(0))
+            node.set("this", exp.select(exp.Star(), copy=False).from_(rows).where(once))
         node.set("materialized", None)  # only DuckDB and Postgres write it
     return node
 
