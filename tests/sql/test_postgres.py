@@ -256,19 +256,21 @@ CELLS = [
 ]
 
 
-def _reader_number(text: str) -> Decimal | str | None:
-    """The reader's number, as DECIMAL(38, 18) holds it: rounded to 18 places, half away from
-    zero; None from 10^20."""
+def reader_reading(text: str) -> tuple[Decimal | str | None, datetime.date | None]:
+    """The reader's number, as DECIMAL(38, 18) holds it (rounded to 18 places, half away from
+    zero; None from 10^20), and its date."""
     value = omop._number(text, "cell", [])
     if value is None:
-        return "not a number"
+        return "not a number", omop._date(text)
     with localcontext(prec=400, rounding=ROUND_HALF_UP):
         exact = Decimal(value.numerator) / Decimal(value.denominator)  # exact: a decimal
         rounded = exact.quantize(Decimal(1).scaleb(-18))
-    return None if abs(rounded) >= 10**20 else rounded
+    return (None if abs(rounded) >= 10**20 else rounded), omop._date(text)
 
 
-def test_cells_read_as_the_reader_reads_them(postgres_dsn: str) -> None:
+def cells_query() -> exp.Select:
+    """Each of :data:`CELLS`, whether the query's rules refuse it as a number, the number and
+    the date they read."""
     from critlang.sql import cells
 
     values = ", ".join(f"({exp.Literal.string(cell).sql('duckdb')})" for cell in CELLS)
@@ -277,14 +279,19 @@ def test_cells_read_as_the_reader_reads_them(postgres_dsn: str) -> None:
         f" {cells.date('x')} AS day FROM (VALUES {values}) AS cells(x)",
         read="duckdb",
     )
+    assert isinstance(query, exp.Select)
+    return query
+
+
+def test_cells_read_as_the_reader_reads_them(postgres_dsn: str) -> None:
+    query = cells_query()
     with psycopg.connect(postgres_dsn) as connection:
         on_postgres = connection.execute(render(query, "postgres")).fetchall()
     on_duckdb = duckdb.connect().execute(render(query, "duckdb")).fetchall()
     assert on_postgres == on_duckdb
     assert [row[0] for row in on_postgres] == CELLS
     for cell, refused, value, day in on_postgres:
-        assert ("not a number" if refused else value) == _reader_number(cell), cell
-        assert day == omop._date(cell), cell
+        assert ("not a number" if refused else value, day) == reader_reading(cell), cell
 
 
 # The differential tests' generated trials and exports, loaded typed (each cell as the typed
