@@ -208,6 +208,24 @@ def test_the_schema_is_found_on_the_search_path(postgres_dsn: str, fixture_schem
     assert postgres_screen(trial, on_path, None, as_of) == reference_screen(trial, FIXTURE, as_of)
 
 
+def test_names_in_any_case(postgres_dsn: str, postgres_schema: Schema) -> None:
+    """Tables and columns created with quoted upper-case names (``"PERSON"``, ``"Person_Id"``)
+    are found as the lower-case ones are."""
+    schema = postgres_schema("upper")
+    _load(postgres_dsn, FIXTURE, schema)
+    with psycopg.connect(postgres_dsn) as connection:
+        for table in ("person", "measurement", "concept"):
+            connection.execute(f'ALTER TABLE "{schema}".{table} RENAME TO "{table.upper()}"')
+        connection.execute(f'ALTER TABLE "{schema}"."PERSON" RENAME person_id TO "Person_Id"')
+        connection.execute(
+            f'ALTER TABLE "{schema}"."MEASUREMENT" RENAME value_as_number TO "VALUE_AS_NUMBER"'
+        )
+    trial = critlang.load(ROOT / "examples" / "NCT06945523.crit")
+    as_of = datetime.date(2025, 6, 2)
+    expected = reference_screen(trial, FIXTURE, as_of)
+    assert postgres_screen(trial, postgres_dsn, schema, as_of) == expected
+
+
 def test_no_person_table_and_no_server(postgres_dsn: str) -> None:
     trial = critlang.parse('inclusion\n  I1 "adult": age >= 18 years\n')
     with pytest.raises(CritlangError, match="schema 'no_such_schema' has no OMOP person table"):
@@ -298,7 +316,7 @@ def test_cells_read_as_the_reader_reads_them(postgres_dsn: str) -> None:
 # column holds it: the reference reads the same cells) and as text.
 @settings(
     max_examples=max(10, settings().max_examples // 3),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(tables=exports(), text=trials(), typed=st.booleans())
 def test_generated_trials_agree_on_generated_exports(
