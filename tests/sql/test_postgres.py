@@ -208,6 +208,24 @@ def test_the_schema_is_found_on_the_search_path(postgres_dsn: str, fixture_schem
     assert postgres_screen(trial, on_path, None, as_of) == reference_screen(trial, FIXTURE, as_of)
 
 
+def test_names_in_any_case(postgres_dsn: str, postgres_schema: Schema) -> None:
+    """Tables and columns created with quoted upper-case names (``"PERSON"``, ``"Person_Id"``)
+    are found as the lower-case ones are."""
+    schema = postgres_schema("upper")
+    _load(postgres_dsn, FIXTURE, schema)
+    with psycopg.connect(postgres_dsn) as connection:
+        for table in ("person", "measurement", "concept"):
+            connection.execute(f'ALTER TABLE "{schema}".{table} RENAME TO "{table.upper()}"')
+        connection.execute(f'ALTER TABLE "{schema}"."PERSON" RENAME person_id TO "Person_Id"')
+        connection.execute(
+            f'ALTER TABLE "{schema}"."MEASUREMENT" RENAME value_as_number TO "VALUE_AS_NUMBER"'
+        )
+    trial = critlang.load(ROOT / "examples" / "NCT06945523.crit")
+    as_of = datetime.date(2025, 6, 2)
+    expected = reference_screen(trial, FIXTURE, as_of)
+    assert postgres_screen(trial, postgres_dsn, schema, as_of) == expected
+
+
 def test_no_person_table_and_no_server(postgres_dsn: str) -> None:
     trial = critlang.parse('inclusion\n  I1 "adult": age >= 18 years\n')
     with pytest.raises(CritlangError, match="schema 'no_such_schema' has no OMOP person table"):
@@ -256,19 +274,21 @@ CELLS = [
 ]
 
 
-def _reader_number(text: str) -> Decimal | str | None:
-    """The reader's number, as DECIMAL(38, 18) holds it: rounded to 18 places, half away from
-    zero; None from 10^20."""
+def reader_reading(text: str) -> tuple[Decimal | str | None, datetime.date | None]:
+    """The reader's number, as DECIMAL(38, 18) holds it (rounded to 18 places, half away from
+    zero; None from 10^20), and its date."""
     value = omop._number(text, "cell", [])
     if value is None:
-        return "not a number"
+        return "not a number", omop._date(text)
     with localcontext(prec=400, rounding=ROUND_HALF_UP):
         exact = Decimal(value.numerator) / Decimal(value.denominator)  # exact: a decimal
         rounded = exact.quantize(Decimal(1).scaleb(-18))
-    return None if abs(rounded) >= 10**20 else rounded
+    return (None if abs(rounded) >= 10**20 else rounded), omop._date(text)
 
 
-def test_cells_read_as_the_reader_reads_them(postgres_dsn: str) -> None:
+def cells_query() -> exp.Select:
+    """Each of :data:`CELLS`, whether the query's rules refuse it as a number, the number and
+    the date they read."""
     from critlang.sql import cells
 
     values = ", ".join(f"({exp.Literal.string(cell).sql('duckdb')})" for cell in CELLS)
@@ -277,21 +297,26 @@ def test_cells_read_as_the_reader_reads_them(postgres_dsn: str) -> None:
         f" {cells.date('x')} AS day FROM (VALUES {values}) AS cells(x)",
         read="duckdb",
     )
+    assert isinstance(query, exp.Select)
+    return query
+
+
+def test_cells_read_as_the_reader_reads_them(postgres_dsn: str) -> None:
+    query = cells_query()
     with psycopg.connect(postgres_dsn) as connection:
         on_postgres = connection.execute(render(query, "postgres")).fetchall()
     on_duckdb = duckdb.connect().execute(render(query, "duckdb")).fetchall()
     assert on_postgres == on_duckdb
     assert [row[0] for row in on_postgres] == CELLS
     for cell, refused, value, day in on_postgres:
-        assert ("not a number" if refused else value) == _reader_number(cell), cell
-        assert day == omop._date(cell), cell
+        assert ("not a number" if refused else value, day) == reader_reading(cell), cell
 
 
 # The differential tests' generated trials and exports, loaded typed (each cell as the typed
 # column holds it: the reference reads the same cells) and as text.
 @settings(
     max_examples=max(10, settings().max_examples // 3),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(tables=exports(), text=trials(), typed=st.booleans())
 def test_generated_trials_agree_on_generated_exports(
