@@ -2,10 +2,11 @@
 a server: ``postgres_dsn`` gives one.
 
 ``postgres_dsn`` is ``CRITLANG_POSTGRES_DSN`` when it is set. Otherwise, when PostgreSQL's
-``initdb`` and ``pg_ctl`` are on PATH or under ``/usr/lib/postgresql/*/bin``, a throwaway server
-is started for the session: a fresh data directory, trust authentication, listening only on
-127.0.0.1 on a free port (no Unix socket), stopped and deleted at the end; as root, it runs as
-the ``postgres`` user (initdb refuses root). Without one, the tests skip, saying why, except
+``initdb`` is on PATH or under ``/usr/lib/postgresql/*/bin``, a throwaway server is started for
+the session: a fresh data directory, trust authentication, listening only on 127.0.0.1 on a free
+port (no Unix socket), stopped and deleted at the end; as root, it runs as the ``postgres`` user
+(initdb refuses root). The server is the session's child, not a daemon: on Linux it stops when
+the session's process dies, however it dies. Without one, the tests skip, saying why, except
 under CI (``CI`` set), where they fail: CI must run them.
 """
 
@@ -13,9 +14,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +29,7 @@ pytest.importorskip("sqlglot", reason="the SQL backend needs sqlglot: pip instal
 pytest.importorskip("duckdb", reason="running the SQL needs duckdb: pip install 'critlang[sql]'")
 
 _OS_USER = "postgres"
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def _unavailable(reason: str) -> None:
@@ -34,14 +39,14 @@ def _unavailable(reason: str) -> None:
 
 
 def _binaries() -> Path | None:
-    """The folder holding initdb and pg_ctl (the newest Debian PostgreSQL when not on PATH)."""
+    """The folder holding initdb and postgres (the newest Debian PostgreSQL when not on PATH)."""
     found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
+    if found and (Path(found).resolve().parent / "postgres").exists():
         return Path(found).resolve().parent
     versions = [
         path.parent
         for path in Path("/usr/lib/postgresql").glob("*/bin/initdb")
-        if path.parent.parent.name.isdigit() and (path.parent / "pg_ctl").exists()
+        if path.parent.parent.name.isdigit() and (path.parent / "postgres").exists()
     ]
     return max(versions, key=lambda folder: int(folder.parent.name), default=None)
 
@@ -53,36 +58,74 @@ def _free_port() -> int:
         return port
 
 
-class _Server:
-    """A throwaway PostgreSQL server in a temporary data directory."""
+def _tie_to_parent() -> None:
+    """In the server's process, before it starts: have the kernel stop it (fast shutdown,
+    SIGINT) when the test session's process dies, however it dies (Linux)."""
+    if sys.platform == "linux":
+        import ctypes
 
-    def __init__(self, binaries: Path, as_user: list[str], owner: tuple[int, int] | None) -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
+
+
+class _Server:
+    """A throwaway PostgreSQL server in a temporary data directory: a child of the test session
+    (not a daemon), which stops with it."""
+
+    def __init__(self, binaries: Path, owner: tuple[int, int] | None) -> None:
         self.binaries = binaries
-        self.as_user = as_user
+        # as root, initdb and the server run as the postgres user (initdb refuses root)
+        self.credentials: dict[str, object] = {}
         self.folder = Path(tempfile.mkdtemp(prefix="critlang-postgres-"))
         if owner is not None:
             os.chown(self.folder, *owner)
+            self.credentials = {"user": owner[0], "group": owner[1], "extra_groups": []}
         self.data = self.folder / "data"
         self.port = _free_port()
+        self.dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+        self.process: subprocess.Popen[bytes] | None = None
 
-    def _run(self, tool: str, *arguments: str) -> None:
-        command = [*self.as_user, str(self.binaries / tool), *arguments]
-        subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+    def _initdb(self, *options: str) -> None:
+        command = [str(self.binaries / "initdb"), "-D", str(self.data), "-A", "trust"]
+        command += ["-U", "postgres", "-E", "UTF8", *options]
+        subprocess.run(command, check=True, capture_output=True, timeout=120, **self.credentials)
 
     def start(self) -> str:
-        initdb = ["initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+        import psycopg
+
         try:  # a Unicode character type (LOWER and UPPER of any letter), where there is one
-            self._run(*initdb, "--locale=C.UTF-8")
+            self._initdb("--locale=C.UTF-8")
         except subprocess.CalledProcessError:
             shutil.rmtree(self.data, ignore_errors=True)
-            self._run(*initdb)
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories=''"
-            " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-        )
-        log = str(self.folder / "server.log")
-        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
-        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+            self._initdb()
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": "",
+            "fsync": "off",
+            "full_page_writes": "off",
+            "synchronous_commit": "off",
+        }
+        command = [str(self.binaries / "postgres"), "-D", str(self.data)]
+        for name, value in settings.items():
+            command += ["-c", f"{name}={value}"]
+        with (self.folder / "server.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,  # not stopped by the terminal's Ctrl-C before the tests end
+                preexec_fn=_tie_to_parent,
+                **self.credentials,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                psycopg.connect(self.dsn, connect_timeout=2).close()
+                return self.dsn
+            except psycopg.OperationalError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def log(self) -> str:
         path = self.folder / "server.log"
@@ -90,8 +133,13 @@ class _Server:
 
     def stop(self) -> None:
         try:
-            if (self.data / "postmaster.pid").exists():
-                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            if self.process is not None and self.process.poll() is None:
+                self.process.send_signal(signal.SIGINT)  # fast shutdown
+                try:
+                    self.process.wait(60)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -100,7 +148,7 @@ class _Server:
 def postgres_dsn() -> Iterator[str]:
     """A PostgreSQL server to run the query on (see the module docstring)."""
     try:
-        import psycopg  # noqa: F401
+        import psycopg
     except ImportError:
         _unavailable("psycopg is not installed: pip install 'critlang[postgres]'")
     given = os.environ.get("CRITLANG_POSTGRES_DSN")
@@ -113,27 +161,24 @@ def postgres_dsn() -> Iterator[str]:
             "no PostgreSQL server: set CRITLANG_POSTGRES_DSN, or install PostgreSQL (initdb)"
         )
         return
-    as_user: list[str] = []
     owner = None
-    if os.geteuid() == 0:  # initdb refuses root: the server runs as the postgres user
+    if os.geteuid() == 0:
         import pwd
 
         try:
             user = pwd.getpwnam(_OS_USER)
         except KeyError:
-            user = None
-        if user is None or shutil.which("runuser") is None:
-            _unavailable(f"initdb refuses root, and there is no {_OS_USER!r} user or no runuser")
+            _unavailable(f"initdb refuses root, and there is no {_OS_USER!r} user to run it as")
             return
-        as_user, owner = ["runuser", "-u", _OS_USER, "--"], (user.pw_uid, user.pw_gid)
-    server = _Server(binaries, as_user, owner)
+        owner = (user.pw_uid, user.pw_gid)
+    server = _Server(binaries, owner)
     try:
         dsn = server.start()
-    except (OSError, subprocess.SubprocessError) as error:
-        detail = getattr(error, "stderr", "") or ""
+    except (OSError, subprocess.SubprocessError, psycopg.Error) as error:
+        detail = getattr(error, "stderr", b"") or b""
         log = server.log()
         server.stop()
-        _unavailable(f"a PostgreSQL server could not be started: {error} {detail} {log}")
+        _unavailable(f"a PostgreSQL server could not be started: {error} {detail!r} {log}")
         return
     try:
         yield dsn
