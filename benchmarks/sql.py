@@ -894,6 +894,22 @@ def _write_rows(path: Path, rows: list[tuple[Any, ...]]) -> None:
             handle.write("\t".join("" if cell is None else str(cell) for cell in row) + "\n")
 
 
+def _measured(
+    out: Path, rows: list[tuple[Any, ...]], start: float, cpu: float, before: int
+) -> dict[str, Any]:
+    """Stop the clocks started at ``start``/``cpu``, write ``rows`` and report the run."""
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _write_rows(out, rows)
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "persons": len(rows),
+        "before_kb": before,
+        "peak_kb": peak,
+    }
+
+
 def _critlang(database: Path, out: Path, options: dict[str, Any]) -> dict[str, Any]:
     _configure_duckdb(_duckdb_settings(options, "critlang"), options.get("profile"))
     import critlang
@@ -903,16 +919,8 @@ def _critlang(database: Path, out: Path, options: dict[str, Any]) -> dict[str, A
     before = _rss_kb()
     start, cpu = time.perf_counter(), time.process_time()
     rows = run_duckdb(trial, database, AS_OF, anchors=ANCHORS)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    _write_rows(out, [(row.person_id, row.verdict, *row.outcomes) for row in rows])
-    return {
-        "seconds": seconds,
-        "cpu": cpu,
-        "persons": len(rows),
-        "before_kb": before,
-        "peak_kb": peak,
-    }
+    table = [(row.person_id, row.verdict, *row.outcomes) for row in rows]
+    return _measured(out, table, start, cpu, before)
 
 
 def _hand_written(database: Path, out: Path, options: dict[str, Any]) -> dict[str, Any]:
@@ -926,16 +934,7 @@ def _hand_written(database: Path, out: Path, options: dict[str, Any]) -> dict[st
     )
     rows = connection.execute(query).fetchall()
     connection.close()
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    _write_rows(out, rows)
-    return {
-        "seconds": seconds,
-        "cpu": cpu,
-        "persons": len(rows),
-        "before_kb": before,
-        "peak_kb": peak,
-    }
+    return _measured(out, rows, start, cpu, before)
 
 
 def _in_memory(database: Path, out: Path, options: dict[str, Any]) -> dict[str, Any]:
@@ -960,16 +959,7 @@ def _in_memory(database: Path, out: Path, options: dict[str, Any]) -> dict[str, 
             continue
         result = trial.evaluate(entry.record, as_of=AS_OF, anchors=ANCHORS, evidence=False)
         rows.append((int(entry.id), result.verdict.value, *(o.value for o in result.outcomes)))
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    _write_rows(out, rows)
-    return {
-        "seconds": seconds,
-        "cpu": cpu,
-        "persons": len(rows),
-        "before_kb": before,
-        "peak_kb": peak,
-    }
+    return _measured(out, rows, start, cpu, before)
 
 
 _CHILDREN = {"critlang": _critlang, "hand": _hand_written, "memory": _in_memory}

@@ -540,6 +540,15 @@ class _Screener:
         if len(self.changes) > 1:
             self.variants.append(tuple(range(len(self.changes))))
 
+    def failed(self, outcomes: Sequence[Outcome]) -> list[int]:
+        """The positions of the criteria that ``outcomes`` fail (an inclusion NOT MET, an
+        exclusion MET)."""
+        return [
+            index
+            for index, (outcome, failing) in enumerate(zip(outcomes, self.failing, strict=True))
+            if outcome is failing
+        ]
+
     def row(self, entry: Entry) -> Row:
         record = entry.record
         if record is None:
@@ -551,11 +560,7 @@ class _Screener:
             outcomes = result.outcomes
             missing = self._shared(result.missing) if UNKNOWN in outcomes else ()
             variants = self._variants(record, outcomes) if self.changes else ()
-            failed = [
-                index
-                for index, (outcome, failing) in enumerate(zip(outcomes, self.failing, strict=True))
-                if outcome is failing
-            ]
+            failed = self.failed(outcomes)
             near_miss = (
                 self._near_miss(entry.id, record, failed[0], outcomes) if len(failed) == 1 else None
             )

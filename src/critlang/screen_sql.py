@@ -324,20 +324,12 @@ def _variants(
     return tuple(verdicts)
 
 
-def _failed(screener: _Screener, outcomes: tuple[Outcome, ...]) -> list[int]:
-    return [
-        index
-        for index, (outcome, failing) in enumerate(zip(outcomes, screener.failing, strict=True))
-        if outcome is failing
-    ]
-
-
 def _bare_near_miss(
     screener: _Screener, identifier: str, outcomes: tuple[Outcome, ...]
 ) -> NearMiss | None:
     """A near miss as the outcomes tell it: the criterion and the verdict otherwise, without
     evidence (no explanation, no gap)."""
-    failed = _failed(screener, outcomes)
+    failed = screener.failed(outcomes)
     if len(failed) != 1:
         return None
     decided = all(
@@ -440,7 +432,7 @@ def _staged_row(
                 record, screener.as_of, anchors=screener.anchors, evidence=False
             )
             missing = result.missing
-        failed = _failed(screener, outcomes)
+        failed = screener.failed(outcomes)
         near_miss = (
             screener._near_miss(entry.id, record, failed[0], outcomes) if len(failed) == 1 else None
         )

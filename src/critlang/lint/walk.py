@@ -24,17 +24,7 @@ def walk_ast(root: object) -> Iterator[ast.Node]:
         node = stack.pop()
         if isinstance(node, ast.Node):
             yield node
-        fields = _child_fields(type(node))
-        if not fields:
-            continue
-        children: list[object] = []
-        for name in fields:
-            value = getattr(node, name)
-            if isinstance(value, tuple):
-                children.extend(item for item in value if isinstance(item, ast.Node))
-            elif isinstance(value, ast.Node):
-                children.append(value)
-        stack.extend(reversed(children))
+        stack.extend(reversed(_children(node)))
 
 
 class NodeTable:
@@ -56,17 +46,7 @@ class NodeTable:
                 opened.append((node, len(self.nodes)))
                 self.nodes.append(node)
                 stack.append(_CLOSE)
-            fields = _child_fields(type(node))
-            if not fields:
-                continue
-            children: list[object] = []
-            for name in fields:
-                value = getattr(node, name)
-                if isinstance(value, tuple):
-                    children.extend(item for item in value if isinstance(item, ast.Node))
-                elif isinstance(value, ast.Node):
-                    children.append(value)
-            stack.extend(reversed(children))
+            stack.extend(reversed(_children(node)))
 
     def under(self, root: object) -> Sequence[ast.Node]:
         """The nodes under ``root`` (itself included), as :func:`walk_ast` gives them."""
@@ -77,6 +57,18 @@ class NodeTable:
 
 
 _CLOSE = object()
+
+
+def _children(node: object) -> list[ast.Node]:
+    """The AST nodes directly under ``node``, in source order."""
+    children: list[ast.Node] = []
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, tuple):
+            children.extend(item for item in value if isinstance(item, ast.Node))
+        elif isinstance(value, ast.Node):
+            children.append(value)
+    return children
 
 
 def ast_nodes(context: LintContext, root: object) -> Sequence[ast.Node]:
