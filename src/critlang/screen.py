@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from critlang.allocation import collected_in_batches
 from critlang.data.record import Record, loads, read_record
 from critlang.data.sources import Entry, PatientSource, Tally
 from critlang.data.tabular import Piece, PieceReader, PieceSource
@@ -395,7 +396,7 @@ def screen(
     # Patients share outcome patterns: each is kept once (memory) and counted (the summary is
     # computed per pattern). Keyed by the members' ids: hashing enum members is slow in Python.
     patterns: dict[tuple[int, ...], list[Any]] = {}
-    for produced_row in produced:
+    for produced_row in collected_in_batches(produced):
         row = _unique(produced_row, seen)
         outcomes = row.outcomes
         if outcomes:

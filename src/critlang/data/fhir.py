@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from critlang.allocation import collector_paused
+from critlang.data.jsontext import decode
 from critlang.data.record import FactValue, LabResult, Occurrence, Record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import UnitError
@@ -140,7 +141,9 @@ _CACHE_LIMIT = 10_000
 _RESOURCE_TYPE = re.compile(rb'"resourceType"\s*:\s*"([A-Za-z]+)"')
 _REFERENCE = re.compile(rb'"(?:subject|patient)"\s*:\s*\{\s*"reference"\s*:\s*"([^"\\]*)"')
 _ID = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
-_DECODER = json.JSONDecoder(parse_float=Decimal)  # one, not one per json.loads call
+# What decodes a text msgspec refuses (jsontext.decode): NaN and Infinity are read as floats,
+# which _number does not take as numbers.
+_DECODER = json.JSONDecoder(parse_float=Decimal)
 _OFFSET_BITS = 40  # a line's location: file number << 40 | byte offset (files up to 1 TiB)
 
 
@@ -326,9 +329,7 @@ def _parse(data: bytes | str) -> tuple[Any, str | None]:
     """JSON with exact decimals, or why it is not JSON."""
     try:
         with collector_paused():  # a parsed document has no cycles: about 15 % faster
-            if isinstance(data, bytes):
-                data = data.decode(json.detect_encoding(data), "surrogatepass")
-            return _DECODER.decode(data), None
+            return decode(data, _DECODER), None
     except RecursionError:
         return None, "not readable: nested too deeply"
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError

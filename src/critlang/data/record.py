@@ -22,7 +22,6 @@ asked for are never found: that is the point (a screen reads the labs its trial 
 from __future__ import annotations
 
 import datetime
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
 
+from critlang.data.jsontext import decode
 from critlang.errors import RecordError, UnitError
 from critlang.units import parse_unit
 
@@ -509,11 +509,7 @@ def _decimal(value: Decimal) -> Fraction | None:
 
 def loads(text: str) -> dict[str, Any] | list[Any]:
     """JSON with exact decimals; NaN and Infinity are refused rather than read as floats."""
-
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"{constant} is not a number")
-
-    value = json.loads(text, parse_float=Decimal, parse_constant=refuse)
+    value = decode(text)
     if not isinstance(value, dict | list):
         raise RecordError([f"expected a JSON object, got {type(value).__name__}"])
     return value
@@ -580,8 +576,18 @@ def _read_structured(
                 fact: FactValue | None = value
             elif kind is int or (kind is Decimal and value.is_finite()):
                 fact = _exact(value)
+            elif kind is str and value in _TEXT_FACTS:
+                fact = _TEXT_FACTS[value]
             else:
+                before = len(reader.problems)
                 fact = _fact(value, f"facts.{name}", reader)
+                # A text read without a problem reads the same in every record.
+                if (
+                    kind is str
+                    and len(reader.problems) == before
+                    and len(_TEXT_FACTS) < _SEEN_LIMIT
+                ):
+                    _TEXT_FACTS[value] = fact
             if fact is not None:
                 facts[name if name.__class__ is str else str(name)] = fact
     entries = _section(data, "labs", reader)
@@ -735,6 +741,8 @@ def _plain_number(value: object) -> TypeGuard[int | Decimal]:
 # and unit read, once per process (bounded, like _EXACT).
 _PLAIN_TEXTS: set[str] = set()
 _DAYS: dict[str, datetime.date] = {}
+# Text facts (``"positive"``, ``"62 kg"``) that read without a problem, as they read.
+_TEXT_FACTS: dict[str, FactValue | None] = {}
 _UNIT_CODES: dict[str, str] = {}
 _SEEN_LIMIT = 65536
 

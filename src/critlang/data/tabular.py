@@ -27,6 +27,7 @@ from typing import IO, Any
 
 import attrs
 
+from critlang.data.jsontext import decode
 from critlang.data.record import PendingLabs, read_record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import RecordError
@@ -43,7 +44,8 @@ def _refuse(constant: str) -> Any:
     raise ValueError(f"{constant} is not a number")
 
 
-# Exact decimals, as critlang.data.record.loads reads them; NaN and Infinity are refused.
+# For a JSON array read in chunks (raw_decode): exact decimals, NaN and Infinity refused, as
+# critlang.data.jsontext.decode reads a whole text.
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse)
 
 
@@ -204,7 +206,7 @@ class PieceReader:
         data = piece.data
         if piece.text is not None:
             try:
-                data = _DECODER.decode(piece.text)
+                data = decode(piece.text)
             except (ValueError, RecursionError) as error:
                 message = _decode_error(error) if isinstance(error, ValueError) else str(error)
                 identifier = _leading_id(piece.text) or piece.fallback
