@@ -172,3 +172,85 @@ def test_run_duckdb_memory_limit_and_spill_folder(tmp_path: Path) -> None:
     )
     with pytest.raises(critlang.CritlangError):
         run_duckdb(trial, FIXTURE, as_of, memory_limit="lots")
+
+
+# Results of one person on one day whose ids tie in the reader's order but for their text: one
+# number written two ways, ids that are not numbers (words, negative, empty, too large), and
+# repeated ids; as (id, value, upper limit), chosen so that ordering them by anything but the
+# reader's order (by number, ids that are not numbers first, by text; then by cells) picks
+# another row for some selector. ``min``/``max`` meet equal values, told apart by their limits.
+_TEXT_IDS = [
+    ("7", 15, 20),
+    ("007", 19, 10),
+    ("7", 11, 14),
+    ("b", 10, 11),
+    ("ab", 16, 12),
+    ("-3", 13, 13),
+    ("abc", 19, 25),
+    ("1000000000000000000", 12, 18),
+    ("2", 9, 5),
+    ("5", 9, 30),
+]
+_TYPED_IDS = [
+    ("7", 15, 20),
+    ("7", 19, 10),
+    ("7", 11, 14),
+    ("-40", 16, 12),
+    ("-3", 13, 13),
+    ("-5", 19, 25),
+    ("1000000000000000000", 10, 11),
+    ("2", 9, 5),
+    ("5", 9, 30),
+]
+
+
+def _tied_ids_trial() -> critlang.Trial:
+    """Each selector's pick, seen through thresholds that tell every value apart."""
+    lines = ["inclusion"]
+    window = "hemoglobin within 3 days before screening"
+    for selector in ("latest", "earliest", "min", "max"):
+        for threshold in range(9, 21):
+            name = f"{selector[:2].upper()}{threshold}"
+            lines.append(f'  {name} "x": {selector}({window}) >= {threshold} g/dL')
+        lines.append(f'  {selector[:2].upper()}U "x": {selector}({window}) <= 1 x ULN')
+    return critlang.parse("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+def test_results_whose_ids_tie_but_for_their_text(tmp_path: Path, typed: bool) -> None:
+    """The reader's order of rows with the same date: by id (those that are not numbers first,
+    by text), then by cells."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURE, folder)
+    measurement = folder / "measurement.csv"
+    lines = measurement.read_text(encoding="utf-8").splitlines()
+    first = next(line for line in lines if line.startswith("10,1,"))
+    for row_id, value, high in _TYPED_IDS if typed else _TEXT_IDS:
+        cells = first.split(",")
+        cells[0], cells[3], cells[4], cells[8], cells[12] = (
+            row_id,
+            "2025-06-01",
+            "",
+            str(value),
+            str(high),
+        )
+        lines.append(",".join(cells))
+    measurement.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source: Path = folder
+    if typed:
+        source = tmp_path / "typed.duckdb"
+        with duckdb.connect(str(source)) as connection:
+            for file in sorted(folder.glob("*.csv")):
+                connection.execute(
+                    f"CREATE TABLE {file.stem.lower()} AS SELECT * FROM read_csv(?, header = true)",
+                    [str(file)],
+                )
+            kind = connection.execute(
+                "SELECT data_type FROM information_schema.columns"
+                " WHERE table_name = 'measurement' AND column_name = 'measurement_id'"
+            ).fetchone()
+            assert kind == ("BIGINT",)
+    trial = _tied_ids_trial()
+    as_of = datetime.date(2025, 6, 2)
+    expected = reference_screen(trial, source, as_of)
+    assert sql_screen(trial, source, as_of) == expected

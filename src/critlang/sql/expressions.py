@@ -215,18 +215,42 @@ def completed_years(birth: exp.Expr, day: datetime.date) -> exp.Expr:
     )
 
 
-def record_order(row: str) -> list[exp.Expr]:
-    """A row's place in the record: its table, then by row id (ids that are not numbers
-    first), then, when its id repeats, by its cells (``tie``; the reader's ``_canonical``)."""
-    row_number = column("row_number", row)
-    keys: list[exp.Expr] = [
-        column("table_order", row),
-        truth.case((is_null(row_number), number(0)), default=number(1)),
-        exp.func("COALESCE", row_number.copy(), number(0)),
-        by_code_point(exp.func("COALESCE", column("row_text", row), text(""))),
+def record_order(row: str) -> exp.Expr:
+    """A row's place in the record (``record_key``: its table, then by row id, ids that are not
+    numbers first, then, when its id repeats, by its cells; the reader's ``_canonical``)."""
+    return column("record_key", row)
+
+
+# A day as a whole number, YYYYMMDD (dates are within years 1 to 9999), and the factor that puts
+# it before a record_key (below 10^30) in one DECIMAL(38, 0).
+_DAY_FACTOR = 10**30
+WHOLE = "DECIMAL(38, 0)"
+
+
+def whole_number(value: int) -> exp.Expr:
+    """An exact DECIMAL(38, 0) literal (written as text: a literal this large would be read as
+    a float by some engines)."""
+    return exp.cast(text(str(value)), sql_type(WHOLE), copy=False)
+
+
+def dated_order(day: exp.Expr, row: str) -> exp.Expr:
+    """One key ordering a person's rows by ``day`` (not NULL), then in record order: the day
+    as YYYYMMDD in front of the row's ``record_key``."""
+    parts = [
+        exp.Mul(this=exp.Extract(this=exp.var(unit), expression=day.copy()), expression=number(n))
+        for unit, n in (("YEAR", 10000), ("MONTH", 100))
     ]
-    keys.append(column("tie", row))
-    return keys
+    ymd = exp.Add(
+        this=exp.Add(this=parts[0], expression=parts[1]),
+        expression=exp.Extract(this=exp.var("DAY"), expression=day),
+    )
+    return exp.Add(
+        this=exp.Mul(
+            this=exp.cast(exp.paren(ymd), sql_type(WHOLE), copy=False),
+            expression=whole_number(_DAY_FACTOR),
+        ),
+        expression=record_order(row),
+    )
 
 
 def by_code_point(value: exp.Expr) -> exp.Expr:
