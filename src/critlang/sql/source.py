@@ -64,8 +64,6 @@ MATERIALIZED = frozenset(
         "persons",
         "lab_repeats",
         "occurrence_repeats",
-        "lab_cells",
-        "occurrence_cells",
         "chosen_codes",
         "lab_rows",
         "occurrence_rows",
@@ -169,6 +167,47 @@ _NULL_TYPES = {
 }
 
 
+def _code_columns(spec: omop.Spec, kinds: Mapping[str, str | None]) -> list[str]:
+    """What decides a row's code (``chosen_codes``): its concept, source concept and source
+    value (trimmed, in upper case)."""
+    source_value = cells.cell(spec.source_value, kinds.get(spec.source_value))
+    return [
+        f"{cells.identifier_of(spec.concept, kinds.get(spec.concept))} AS concept_id",
+        f"{cells.identifier_of(spec.source_concept, kinds.get(spec.source_concept))}"
+        " AS source_concept_id",
+        f"UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key",
+    ]
+
+
+def _code_keys(kinds: Kinds) -> str:
+    """Each distinct (table, concept, source concept, source value) of the clinical tables, read
+    from the tables' distinct cells (a few, where the rows are millions), so that the rows
+    themselves are read once, by ``lab_rows`` and ``occurrence_rows``: the keys of rows those
+    leave out too, which no row then looks up."""
+    selects = []
+    for table in _LAB_TABLES + _OCCURRENCE_TABLES:
+        spec = table.spec
+        columns = ", ".join((spec.concept, spec.source_concept, spec.source_value))
+        selects.append(
+            f"SELECT DISTINCT {table.order} AS table_order,"
+            f" {', '.join(_code_columns(spec, kinds.get(spec.table, {})))}"
+            f" FROM (SELECT DISTINCT {columns} FROM {spec.table}) AS cells"
+        )
+    return " UNION ".join(selects)
+
+
+def _drug_ids(kinds: Kinds) -> str:
+    """The drugs of ``drug_exposure`` (concept and source concept), whose ATC classes are
+    looked up (those of rows ``occurrence_rows`` leaves out too)."""
+    spec, types = omop.DRUG, kinds.get(omop.DRUG.table, {})
+    ids = " UNION ".join(
+        f"SELECT {cells.identifier_of(column, types.get(column))} AS id"
+        f" FROM (SELECT DISTINCT {column} FROM {spec.table}) AS cells"
+        for column in (spec.concept, spec.source_concept)
+    )
+    return f"SELECT DISTINCT id FROM ({ids}) AS ids WHERE id IS NOT NULL AND id <> 0"
+
+
 def _cells_select(
     table: _Table, repeats: str, wanted: dict[str, str | None], kinds: Mapping[str, str | None]
 ) -> tuple[tuple[str, str], str]:
@@ -182,16 +221,12 @@ def _cells_select(
 
     person = cells.identifier_of("person_id", kind("person_id"))
     number, text = _row_number(spec.id, kinds), _row_text(spec.id, kinds)
-    source_value = cells.cell(spec.source_value, kind(spec.source_value))
     items = [
         f"{person} AS person_id",
         f"{table.order} AS table_order",
         f"{text} AS row_text",
         f"{number} AS row_number",
-        f"{cells.identifier_of(spec.concept, kind(spec.concept))} AS concept_id",
-        f"{cells.identifier_of(spec.source_concept, kind(spec.source_concept))}"
-        " AS source_concept_id",
-        f"UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key",
+        *_code_columns(spec, kinds),
     ]
     items += [
         f"{value or f'CAST(NULL AS {_NULL_TYPES[name]})'} AS {name}"
@@ -344,19 +379,6 @@ SELECT person_id, MIN(birth_date) AS birth_date, MIN(sex) AS sex,
   COUNT(DISTINCT COALESCE(CAST(birth_date AS VARCHAR), '-') || '|' || COALESCE(sex, '-')) > 1
     AS conflicting
 FROM person_readings GROUP BY person_id
-"""
-
-_CODE_KEYS = """
-SELECT DISTINCT table_order, concept_id, source_concept_id, source_key FROM lab_cells
-UNION
-SELECT DISTINCT table_order, concept_id, source_concept_id, source_key FROM occurrence_cells
-"""
-
-_DRUG_IDS = """
-SELECT DISTINCT id FROM (
-  SELECT concept_id AS id FROM occurrence_cells WHERE table_order = 3
-  UNION SELECT source_concept_id FROM occurrence_cells WHERE table_order = 3) AS ids
-WHERE id IS NOT NULL AND id <> 0
 """
 
 _RXNORM_LINKS = f"""
@@ -571,8 +593,8 @@ def source_ctes(
         ("occurrence_repeats", _repeated_rows(_OCCURRENCE_TABLES, kinds)),
         *occurrence_reads,
         ("occurrence_cells", occurrence_cells),
-        ("code_keys", _CODE_KEYS),
-        ("drug_ids", _DRUG_IDS),
+        ("code_keys", _code_keys(kinds)),
+        ("drug_ids", _drug_ids(kinds)),
         ("rxnorm_links", _RXNORM_LINKS),
         ("drug_classes", _DRUG_CLASSES),
         ("drug_atc", _DRUG_ATC),
