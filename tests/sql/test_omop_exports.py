@@ -216,41 +216,89 @@ def _tied_ids_trial() -> critlang.Trial:
     return critlang.parse("\n".join(lines) + "\n")
 
 
-@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
-def test_results_whose_ids_tie_but_for_their_text(tmp_path: Path, typed: bool) -> None:
-    """The reader's order of rows with the same date: by id (those that are not numbers first,
-    by text), then by cells."""
+def _with_results(
+    tmp_path: Path,
+    rows: list[tuple[str, str, str, int, int]],
+    *,
+    typed: bool,
+    observations: tuple[tuple[str, str, str, int], ...] = (),
+) -> Path:
+    """The fixture with more hemoglobin results, as (person, id, date, value, upper limit),
+    and in ``observation`` (person, id, date, value): CSV, or a DuckDB database of the types
+    DuckDB reads the CSV with (ids as BIGINT)."""
     folder = tmp_path / "export"
     shutil.copytree(FIXTURE, folder)
     measurement = folder / "measurement.csv"
     lines = measurement.read_text(encoding="utf-8").splitlines()
     first = next(line for line in lines if line.startswith("10,1,"))
-    for row_id, value, high in _TYPED_IDS if typed else _TEXT_IDS:
+    for person, row_id, day, value, high in rows:
         cells = first.split(",")
-        cells[0], cells[3], cells[4], cells[8], cells[12] = (
-            row_id,
-            "2025-06-01",
-            "",
-            str(value),
-            str(high),
-        )
+        cells[:5] = [row_id, person, cells[2], day, ""]
+        cells[8], cells[12] = str(value), str(high)
         lines.append(",".join(cells))
     measurement.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    source: Path = folder
-    if typed:
-        source = tmp_path / "typed.duckdb"
-        with duckdb.connect(str(source)) as connection:
-            for file in sorted(folder.glob("*.csv")):
-                connection.execute(
-                    f"CREATE TABLE {file.stem.lower()} AS SELECT * FROM read_csv(?, header = true)",
-                    [str(file)],
-                )
-            kind = connection.execute(
-                "SELECT data_type FROM information_schema.columns"
-                " WHERE table_name = 'measurement' AND column_name = 'measurement_id'"
-            ).fetchone()
-            assert kind == ("BIGINT",)
+    observation = folder / "observation.csv"
+    lines = observation.read_text(encoding="utf-8").splitlines()
+    for person, row_id, day, value in observations:
+        cells = [""] * len(lines[0].split(","))
+        cells[:7] = [row_id, person, "3000963", day, "", "32817", str(value)]
+        cells[10], cells[14], cells[15] = "8713", "718-7", "3000963"
+        lines.append(",".join(cells))
+    observation.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if not typed:
+        return folder
+    database = tmp_path / "typed.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        for file in sorted(folder.glob("*.csv")):
+            connection.execute(
+                f"CREATE TABLE {file.stem.lower()} AS SELECT * FROM read_csv(?, header = true)",
+                [str(file)],
+            )
+        kind = connection.execute(
+            "SELECT data_type FROM information_schema.columns"
+            " WHERE table_name = 'measurement' AND column_name = 'measurement_id'"
+        ).fetchone()
+    assert kind == ("BIGINT",)
+    return database
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+def test_results_whose_ids_tie_but_for_their_text(tmp_path: Path, typed: bool) -> None:
+    """The reader's order of rows with the same date: by id (those that are not numbers first,
+    by text), then by cells."""
+    rows = [
+        ("1", row_id, "2025-06-01", value, high)
+        for row_id, value, high in (_TYPED_IDS if typed else _TEXT_IDS)
+    ]
+    source = _with_results(tmp_path, rows, typed=typed)
+    trial = _tied_ids_trial()
+    as_of = datetime.date(2025, 6, 2)
+    assert sql_screen(trial, source, as_of) == reference_screen(trial, source, as_of)
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+def test_results_with_large_ids(tmp_path: Path, typed: bool) -> None:
+    """Ids up to the largest (10^18 - 1), on either side of 2^40 - 1, where the query stops
+    working out a result's place from its id alone and ranks its person's results instead:
+    person 1's largest id is below it, person 2's is not (no id repeats, which would rank them
+    too); each has a large id on an earlier day and on the same day as a small one, and a
+    result in ``observation`` (after those in ``measurement``) on that day."""
+    rows = [
+        ("1", str(2**40 - 2), "2025-05-31", 19, 10),
+        ("1", "105", "2025-06-01", 15, 20),
+        ("1", "106", "2025-06-01", 11, 14),
+        ("1", str(2**40 - 3), "2025-06-01", 13, 16),
+        ("1", "104", "2025-06-01", 9, 8),
+        ("2", "999999999999999999", "2025-05-31", 19, 10),
+        ("2", str(2**40 - 1), "2025-06-01", 15, 20),
+        ("2", str(2**40 - 4), "2025-06-01", 11, 14),
+        ("2", "205", "2025-06-01", 13, 16),
+        ("2", "204", "2025-05-30", 9, 8),
+    ]
+    observations = (("1", "", "2025-06-01", 12), ("2", "7", "2025-06-01", 10))
+    source = _with_results(tmp_path, rows, typed=typed, observations=observations)
     trial = _tied_ids_trial()
     as_of = datetime.date(2025, 6, 2)
     expected = reference_screen(trial, source, as_of)
+    assert expected[1] != expected[2]
     assert sql_screen(trial, source, as_of) == expected

@@ -216,39 +216,32 @@ def completed_years(birth: exp.Expr, day: datetime.date) -> exp.Expr:
 
 
 def record_order(row: str) -> exp.Expr:
-    """A row's place in the record (``record_key``: its table, then by row id, ids that are not
-    numbers first, then, when its id repeats, by its cells; the reader's ``_canonical``)."""
+    """A row's place among its person's rows in the record (``record_key``: by table, then by
+    row id, ids that are not numbers first, then, when its id repeats, by its cells; the
+    reader's ``_canonical``)."""
     return column("record_key", row)
 
 
-# A day as a whole number, YYYYMMDD (dates are within years 1 to 9999), and the factor that puts
-# it before a record_key (below 10^30) in one DECIMAL(38, 0).
-_DAY_FACTOR = 10**30
-WHOLE = "DECIMAL(38, 0)"
-
-
-def whole_number(value: int) -> exp.Expr:
-    """An exact DECIMAL(38, 0) literal (written as text: a literal this large would be read as
-    a float by some engines)."""
-    return exp.cast(text(str(value)), sql_type(WHOLE), copy=False)
+# A lab result's record_key is below 2^41 (critlang.sql.source), and a day's number below
+# 372 * 10000: the day in front of it fits a BIGINT.
+_RECORD_LIMIT = 2**41
 
 
 def dated_order(day: exp.Expr, row: str) -> exp.Expr:
-    """One key ordering a person's rows by ``day`` (not NULL), then in record order: the day
-    as YYYYMMDD in front of the row's ``record_key``."""
+    """One BIGINT ordering a person's lab results by ``day`` (not NULL), then in record order:
+    the day as ``year * 372 + month * 31 + day`` (in calendar order, below 3,720,032) in front
+    of the row's ``record_key``."""
     parts = [
         exp.Mul(this=exp.Extract(this=exp.var(unit), expression=day.copy()), expression=number(n))
-        for unit, n in (("YEAR", 10000), ("MONTH", 100))
+        for unit, n in (("YEAR", 372), ("MONTH", 31))
     ]
-    ymd = exp.Add(
+    days = exp.Add(
         this=exp.Add(this=parts[0], expression=parts[1]),
         expression=exp.Extract(this=exp.var("DAY"), expression=day),
     )
+    whole = exp.cast(exp.paren(days), sql_type("BIGINT"), copy=False)
     return exp.Add(
-        this=exp.Mul(
-            this=exp.cast(exp.paren(ymd), sql_type(WHOLE), copy=False),
-            expression=whole_number(_DAY_FACTOR),
-        ),
+        this=exp.Mul(this=whole, expression=number(_RECORD_LIMIT)),
         expression=record_order(row),
     )
 

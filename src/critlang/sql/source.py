@@ -63,6 +63,7 @@ MATERIALIZED = frozenset(
         "concepts",
         "persons",
         "lab_repeats",
+        "lab_irregular",
         "occurrence_repeats",
         "chosen_codes",
         "lab_rows",
@@ -208,12 +209,29 @@ def _drug_ids(kinds: Kinds) -> str:
     return f"SELECT DISTINCT id FROM ({ids}) AS ids WHERE id IS NOT NULL AND id <> 0"
 
 
+@attrs.frozen
+class _Read:
+    """A table's cells read (the common table expression ``name``, ``body``): its ``columns``,
+    and ``rank``, the ``tie`` of a row whose id repeats."""
+
+    name: str
+    body: str
+    columns: str
+    rank: str
+
+    def tied(self) -> str:
+        """Its rows with ``tie``, which orders the rows whose id repeats (0 for the others)."""
+        return (
+            f"SELECT {self.columns}, 0 AS tie FROM {self.name} WHERE NOT repeated"
+            f" UNION ALL SELECT {self.columns}, {self.rank} AS tie FROM {self.name} WHERE repeated"
+        )
+
+
 def _cells_select(
     table: _Table, repeats: str, wanted: dict[str, str | None], kinds: Mapping[str, str | None]
-) -> tuple[tuple[str, str], str]:
+) -> _Read:
     """A table's cells, read, under common names (``wanted``: SQL over the table's columns,
-    ``None`` for NULL): the common table expression that reads them (its name and body), and
-    the query of its rows with ``tie``, which orders the rows whose id repeats."""
+    ``None`` for NULL)."""
     spec = table.spec
 
     def kind(column: str) -> str | None:
@@ -252,15 +270,47 @@ def _cells_select(
     # by the id's text first (ids of one number, or none), then by the cells
     order = ", ".join(f"{key} {_C}" for key in ["COALESCE(row_text, '')", *contents])
     rank = f"DENSE_RANK() OVER (PARTITION BY person_id, row_number ORDER BY {order})"
-    union = (
-        f"SELECT {columns}, 0 AS tie FROM {name} WHERE NOT repeated"
-        f" UNION ALL SELECT {columns}, {rank} AS tie FROM {name} WHERE repeated"
+    return _Read(name, read, columns, rank)
+
+
+# A lab result's place in its person's record order (``record_key``) is a BIGINT below 2^41, so
+# that a selection's key (the day in front of it) is one BIGINT: a window over it is an aggregate
+# on DuckDB, and a cheap one. For most persons it is worked out from the row alone: the table (0
+# or 1) and the id's number (ids that are not numbers first), when no id of theirs repeats (no
+# tie to break) and each is below 2^40 - 1. The other persons' rows are ranked in record order
+# (``_IRREGULAR``).
+_ID_LIMIT = 2**40 - 1
+_REGULAR_KEY = f"table_order * {2**40} + COALESCE(row_number + 1, 0)"
+_IRREGULAR = f"repeated OR row_number >= {_ID_LIMIT}"
+_OF_IRREGULAR = "EXISTS (SELECT 1 FROM lab_irregular AS i WHERE i.person_id = c.person_id)"
+
+
+def _lab_union(reads: list[_Read]) -> tuple[str, str]:
+    """``lab_irregular`` (the persons whose rows are ranked) and ``lab_cells``: every lab
+    row with ``tie`` and ``record_key``."""
+    irregular = " UNION ALL ".join(
+        f"SELECT person_id FROM {read.name} WHERE {_IRREGULAR}" for read in reads
     )
-    return (name, read), union
+    persons = f"SELECT DISTINCT person_id FROM ({irregular}) AS rows WHERE person_id IS NOT NULL"
+    regular = [
+        f"SELECT {read.columns}, 0 AS tie, {_REGULAR_KEY} AS record_key"
+        f" FROM {read.name} AS c WHERE NOT {_OF_IRREGULAR}"
+        for read in reads
+    ]
+    tied = " UNION ALL ".join(
+        f"SELECT {read.columns}, {read.rank} AS tie FROM {read.name} AS c WHERE {_OF_IRREGULAR}"
+        for read in reads
+    )
+    ranked = (
+        "SELECT *, DENSE_RANK() OVER (PARTITION BY person_id"
+        " ORDER BY table_order, COALESCE(row_number + 1, 0), tie) AS record_key"
+        f" FROM ({tied}) AS tied"
+    )
+    return persons, " UNION ALL ".join([*regular, ranked])
 
 
-def _lab_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
-    reads, selects = [], []
+def _lab_cells(kinds: Kinds) -> list[tuple[str, str]]:
+    reads = []
     for table in _LAB_TABLES:
         present = set(table.spec.columns)
         types = kinds.get(table.spec.table, {})
@@ -275,7 +325,7 @@ def _lab_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
 
         day, moment = table.spec.start
         value = "value_as_number"
-        cte, select = _cells_select(
+        read_cells = _cells_select(
             table,
             "lab_repeats",
             {
@@ -297,9 +347,13 @@ def _lab_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
             },
             types,
         )
-        reads.append(cte)
-        selects.append(select)
-    return reads, " UNION ALL ".join(selects)
+        reads.append(read_cells)
+    persons, union = _lab_union(reads)
+    return [
+        *((read.name, read.body) for read in reads),
+        ("lab_irregular", persons),
+        ("lab_cells", union),
+    ]
 
 
 def _occurrence_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
@@ -321,9 +375,9 @@ def _occurrence_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
             else None,
             "status_text": cells.cell(status, types.get(status)) if condition else None,
         }
-        read, select = _cells_select(table, "occurrence_repeats", wanted, types)
-        reads.append(read)
-        selects.append(select)
+        read = _cells_select(table, "occurrence_repeats", wanted, types)
+        reads.append((read.name, read.body))
+        selects.append(read.tied())
     return reads, " UNION ALL ".join(selects)
 
 
@@ -481,6 +535,7 @@ _ORDER = (
     "(CAST(c.table_order AS DECIMAL(38, 0)) * 1000000000000000001"
     " + COALESCE(c.row_number + 1, 0)) * 100000000000 + c.tie AS record_key"
 )
+_LAB_ORDER = "c.record_key"
 
 
 def _symbol(text: str) -> str:
@@ -495,7 +550,7 @@ _VERBATIM = f"c.verbatim IS NOT NULL AND {cells.verbatim_words('c.verbatim')}"
 _TAG = r"\s*\([a-z][a-z /-]*\)\s*$"
 
 _LAB_ROWS = f"""
-SELECT c.person_id, c.table_order, {_ORDER}, k.system_key, k.code_key, c.result_date,
+SELECT c.person_id, c.table_order, {_LAB_ORDER}, k.system_key, k.code_key, c.result_date,
   c.has_number AS is_number, c.value,
   CASE WHEN c.has_number AND c.unit_concept_id <> 0 AND u.vocabulary = 'UCUM'
     THEN u.value END AS unit,
@@ -580,7 +635,7 @@ def source_ctes(
 ) -> list[tuple[str, exp.Expr]]:
     """The common table expressions that read the OMOP tables, in dependency order; ``kinds``
     are the types of the database's columns, read without a round trip through text."""
-    lab_reads, lab_cells = _lab_cells(kinds)
+    lab_reads = _lab_cells(kinds)
     occurrence_reads, occurrence_cells = _occurrence_cells(kinds)
     texts = [
         ("concepts", _CONCEPTS),
@@ -589,7 +644,6 @@ def source_ctes(
         ("persons", _PERSONS),
         ("lab_repeats", _repeated_rows(_LAB_TABLES, kinds)),
         *lab_reads,
-        ("lab_cells", lab_cells),
         ("occurrence_repeats", _repeated_rows(_OCCURRENCE_TABLES, kinds)),
         *occurrence_reads,
         ("occurrence_cells", occurrence_cells),
