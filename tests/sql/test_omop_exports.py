@@ -302,3 +302,47 @@ def test_results_with_large_ids(tmp_path: Path, typed: bool) -> None:
     expected = reference_screen(trial, source, as_of)
     assert expected[1] != expected[2]
     assert sql_screen(trial, source, as_of) == expected
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+def test_results_coded_by_their_source_value(tmp_path: Path, typed: bool) -> None:
+    """Results without a concept, coded by their source value as the reader reads it (trimmed,
+    in upper case; a value shaped like a LOINC code): values written differently that read
+    the same, and values that are not codes (an empty or blank value is none), each row looked
+    up by the value it has. (A tab is left out: the query trims spaces only, docs/sql.md.)"""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURE, folder)
+    measurement = folder / "measurement.csv"
+    lines = measurement.read_text(encoding="utf-8").splitlines()
+    first = next(line for line in lines if line.startswith("10,1,"))
+    # (source value, value): those the reader codes as hemoglobin between 12 and 15, the others
+    # around them
+    sources = [
+        ("718-7", 12),
+        (" 718-7 ", 13),
+        ("718-7", 14),
+        ("718 -7", 19),
+        ("", 10),
+        ("  ", 18),
+        ("718-7x", 11),
+        (" 718-7", 15),
+    ]
+    for index, (source, value) in enumerate(sources):
+        cells = first.split(",")
+        cells[0], cells[2], cells[3], cells[4] = str(500 + index), "0", "2025-06-01", ""
+        cells[8], cells[16], cells[17] = str(value), source, "0"
+        lines.append(",".join(cells))
+    measurement.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source_path: Path = folder
+    if typed:
+        source_path = tmp_path / "typed.duckdb"
+        with duckdb.connect(str(source_path)) as connection:
+            for file in sorted(folder.glob("*.csv")):
+                connection.execute(
+                    f"CREATE TABLE {file.stem.lower()} AS SELECT * FROM read_csv(?, header = true)",
+                    [str(file)],
+                )
+    trial = _tied_ids_trial()
+    as_of = datetime.date(2025, 6, 2)
+    expected = reference_screen(trial, source_path, as_of)
+    assert sql_screen(trial, source_path, as_of) == expected

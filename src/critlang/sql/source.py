@@ -65,7 +65,9 @@ MATERIALIZED = frozenset(
         "lab_repeats",
         "lab_irregular",
         "occurrence_repeats",
+        "code_cells",
         "chosen_codes",
+        "row_codes",
         "lab_rows",
         "occurrence_rows",
     }
@@ -169,32 +171,41 @@ _NULL_TYPES = {
 
 
 def _code_columns(spec: omop.Spec, kinds: Mapping[str, str | None]) -> list[str]:
-    """What decides a row's code (``chosen_codes``): its concept, source concept and source
-    value (trimmed, in upper case)."""
-    source_value = cells.cell(spec.source_value, kinds.get(spec.source_value))
+    """What decides a row's code: its concept, source concept and source value (``raw_key``:
+    the cell's text as it is, which ``code_cells`` reads as the reader does)."""
     return [
         f"{cells.identifier_of(spec.concept, kinds.get(spec.concept))} AS concept_id",
         f"{cells.identifier_of(spec.source_concept, kinds.get(spec.source_concept))}"
         " AS source_concept_id",
-        f"UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key",
+        f"COALESCE(CAST({spec.source_value} AS VARCHAR), '') AS raw_key",
     ]
 
 
-def _code_keys(kinds: Kinds) -> str:
+def _code_cells(kinds: Kinds) -> str:
     """Each distinct (table, concept, source concept, source value) of the clinical tables, read
     from the tables' distinct cells (a few, where the rows are millions), so that the rows
-    themselves are read once, by ``lab_rows`` and ``occurrence_rows``: the keys of rows those
-    leave out too, which no row then looks up."""
+    themselves are read once, by ``lab_rows`` and ``occurrence_rows``, and only compared
+    (``raw_key``) with these: ``source_key`` is the source value read (trimmed, in upper case),
+    worked out here once per distinct value. The cells of rows those leave out are here too,
+    which no row then looks up."""
     selects = []
     for table in _LAB_TABLES + _OCCURRENCE_TABLES:
         spec = table.spec
+        types = kinds.get(spec.table, {})
         columns = ", ".join((spec.concept, spec.source_concept, spec.source_value))
+        source_value = cells.cell(spec.source_value, types.get(spec.source_value))
         selects.append(
             f"SELECT DISTINCT {table.order} AS table_order,"
-            f" {', '.join(_code_columns(spec, kinds.get(spec.table, {})))}"
+            f" {', '.join(_code_columns(spec, types))},"
+            f" UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key"
             f" FROM (SELECT DISTINCT {columns} FROM {spec.table}) AS cells"
         )
-    return " UNION ".join(selects)
+    return " UNION ALL ".join(selects)
+
+
+_CODE_KEYS = (
+    "SELECT DISTINCT table_order, concept_id, source_concept_id, source_key FROM code_cells"
+)
 
 
 def _drug_ids(kinds: Kinds) -> str:
@@ -520,8 +531,17 @@ SELECT table_order, concept_id, source_concept_id, source_key, system_key, code_
 WHERE choice = 1
 """
 
-_JOIN_CODE = """
+# Each distinct code cells' chosen code, looked up by the cells as a row has them.
+_ROW_CODES = """
+SELECT c.table_order, c.concept_id, c.source_concept_id, c.raw_key, k.system_key, k.code_key
+FROM code_cells AS c
 JOIN chosen_codes AS k ON k.table_order = c.table_order AND k.source_key = c.source_key
+  AND COALESCE(k.concept_id, -1) = COALESCE(c.concept_id, -1)
+  AND COALESCE(k.source_concept_id, -1) = COALESCE(c.source_concept_id, -1)
+"""
+
+_JOIN_CODE = """
+JOIN row_codes AS k ON k.table_order = c.table_order AND k.raw_key = c.raw_key
   AND COALESCE(k.concept_id, -1) = COALESCE(c.concept_id, -1)
   AND COALESCE(k.source_concept_id, -1) = COALESCE(c.source_concept_id, -1)
 """
@@ -647,7 +667,8 @@ def source_ctes(
         ("occurrence_repeats", _repeated_rows(_OCCURRENCE_TABLES, kinds)),
         *occurrence_reads,
         ("occurrence_cells", occurrence_cells),
-        ("code_keys", _code_keys(kinds)),
+        ("code_cells", _code_cells(kinds)),
+        ("code_keys", _CODE_KEYS),
         ("drug_ids", _drug_ids(kinds)),
         ("rxnorm_links", _RXNORM_LINKS),
         ("drug_classes", _DRUG_CLASSES),
@@ -660,6 +681,7 @@ def source_ctes(
     later = [
         ("code_names", _CODE_NAMES),
         ("chosen_codes", _CHOSEN_CODES),
+        ("row_codes", _ROW_CODES),
         ("lab_rows", _LAB_ROWS),
         ("occurrence_rows", _OCCURRENCE_ROWS),
     ]
