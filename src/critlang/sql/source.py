@@ -27,7 +27,6 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 
 import attrs
@@ -615,16 +614,26 @@ WHERE person_id IS NOT NULL GROUP BY person_id
 """
 
 
-@functools.cache
-def _parsed(sql: str) -> exp.Expr:
-    parsed = sqlglot.parse_one(sql, read="duckdb")
-    assert parsed is not None
-    return parsed
+# Templates parsed, kept from their second use on (each later use copies the tree kept), and
+# those used once: a process that compiles one query (the command line, run_duckdb in a script)
+# then parses each template once and copies none, where parsing and copying cost about as much
+# as the rest of compiling.
+_PARSED: dict[str, exp.Expr] = {}
+_USED_ONCE: set[str] = set()
 
 
 def _parse(sql: str) -> exp.Expr:
-    """A template parsed (once per process), as a tree of the caller's own."""
-    return _parsed(sql).copy()
+    """A template parsed, as a tree of the caller's own."""
+    kept = _PARSED.get(sql)
+    if kept is not None:
+        return kept.copy()
+    parsed = sqlglot.parse_one(sql, read="duckdb")
+    assert parsed is not None
+    if sql not in _USED_ONCE:
+        _USED_ONCE.add(sql)
+        return parsed
+    _PARSED[sql] = parsed
+    return parsed.copy()
 
 
 def dictionary_codes(dictionary: Dictionary) -> exp.Expr:
