@@ -172,3 +172,177 @@ def test_run_duckdb_memory_limit_and_spill_folder(tmp_path: Path) -> None:
     )
     with pytest.raises(critlang.CritlangError):
         run_duckdb(trial, FIXTURE, as_of, memory_limit="lots")
+
+
+# Results of one person on one day whose ids tie in the reader's order but for their text: one
+# number written two ways, ids that are not numbers (words, negative, empty, too large), and
+# repeated ids; as (id, value, upper limit), chosen so that ordering them by anything but the
+# reader's order (by number, ids that are not numbers first, by text; then by cells) picks
+# another row for some selector. ``min``/``max`` meet equal values, told apart by their limits.
+_TEXT_IDS = [
+    ("7", 15, 20),
+    ("007", 19, 10),
+    ("7", 11, 14),
+    ("b", 10, 11),
+    ("ab", 16, 12),
+    ("-3", 13, 13),
+    ("abc", 19, 25),
+    ("1000000000000000000", 12, 18),
+    ("2", 9, 5),
+    ("5", 9, 30),
+]
+_TYPED_IDS = [
+    ("7", 15, 20),
+    ("7", 19, 10),
+    ("7", 11, 14),
+    ("-40", 16, 12),
+    ("-3", 13, 13),
+    ("-5", 19, 25),
+    ("1000000000000000000", 10, 11),
+    ("2", 9, 5),
+    ("5", 9, 30),
+]
+
+
+def _tied_ids_trial() -> critlang.Trial:
+    """Each selector's pick, seen through thresholds that tell every value apart."""
+    lines = ["inclusion"]
+    window = "hemoglobin within 3 days before screening"
+    for selector in ("latest", "earliest", "min", "max"):
+        for threshold in range(9, 21):
+            name = f"{selector[:2].upper()}{threshold}"
+            lines.append(f'  {name} "x": {selector}({window}) >= {threshold} g/dL')
+        lines.append(f'  {selector[:2].upper()}U "x": {selector}({window}) <= 1 x ULN')
+    return critlang.parse("\n".join(lines) + "\n")
+
+
+def _with_results(
+    tmp_path: Path,
+    rows: list[tuple[str, str, str, int, int]],
+    *,
+    typed: bool,
+    observations: tuple[tuple[str, str, str, int], ...] = (),
+) -> Path:
+    """The fixture with more hemoglobin results, as (person, id, date, value, upper limit),
+    and in ``observation`` (person, id, date, value): CSV, or a DuckDB database of the types
+    DuckDB reads the CSV with (ids as BIGINT)."""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURE, folder)
+    measurement = folder / "measurement.csv"
+    lines = measurement.read_text(encoding="utf-8").splitlines()
+    first = next(line for line in lines if line.startswith("10,1,"))
+    for person, row_id, day, value, high in rows:
+        cells = first.split(",")
+        cells[:5] = [row_id, person, cells[2], day, ""]
+        cells[8], cells[12] = str(value), str(high)
+        lines.append(",".join(cells))
+    measurement.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    observation = folder / "observation.csv"
+    lines = observation.read_text(encoding="utf-8").splitlines()
+    for person, row_id, day, value in observations:
+        cells = [""] * len(lines[0].split(","))
+        cells[:7] = [row_id, person, "3000963", day, "", "32817", str(value)]
+        cells[10], cells[14], cells[15] = "8713", "718-7", "3000963"
+        lines.append(",".join(cells))
+    observation.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if not typed:
+        return folder
+    database = tmp_path / "typed.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        for file in sorted(folder.glob("*.csv")):
+            connection.execute(
+                f"CREATE TABLE {file.stem.lower()} AS SELECT * FROM read_csv(?, header = true)",
+                [str(file)],
+            )
+        kind = connection.execute(
+            "SELECT data_type FROM information_schema.columns"
+            " WHERE table_name = 'measurement' AND column_name = 'measurement_id'"
+        ).fetchone()
+    assert kind == ("BIGINT",)
+    return database
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+def test_results_whose_ids_tie_but_for_their_text(tmp_path: Path, typed: bool) -> None:
+    """The reader's order of rows with the same date: by id (those that are not numbers first,
+    by text), then by cells."""
+    rows = [
+        ("1", row_id, "2025-06-01", value, high)
+        for row_id, value, high in (_TYPED_IDS if typed else _TEXT_IDS)
+    ]
+    source = _with_results(tmp_path, rows, typed=typed)
+    trial = _tied_ids_trial()
+    as_of = datetime.date(2025, 6, 2)
+    assert sql_screen(trial, source, as_of) == reference_screen(trial, source, as_of)
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+def test_results_with_large_ids(tmp_path: Path, typed: bool) -> None:
+    """Ids up to the largest (10^18 - 1), on either side of 2^40 - 1, where the query stops
+    working out a result's place from its id alone and ranks its person's results instead:
+    person 1's largest id is below it, person 2's is not (no id repeats, which would rank them
+    too); each has a large id on an earlier day and on the same day as a small one, and a
+    result in ``observation`` (after those in ``measurement``) on that day."""
+    rows = [
+        ("1", str(2**40 - 2), "2025-05-31", 19, 10),
+        ("1", "105", "2025-06-01", 15, 20),
+        ("1", "106", "2025-06-01", 11, 14),
+        ("1", str(2**40 - 3), "2025-06-01", 13, 16),
+        ("1", "104", "2025-06-01", 9, 8),
+        ("2", "999999999999999999", "2025-05-31", 19, 10),
+        ("2", str(2**40 - 1), "2025-06-01", 15, 20),
+        ("2", str(2**40 - 4), "2025-06-01", 11, 14),
+        ("2", "205", "2025-06-01", 13, 16),
+        ("2", "204", "2025-05-30", 9, 8),
+    ]
+    observations = (("1", "", "2025-06-01", 12), ("2", "7", "2025-06-01", 10))
+    source = _with_results(tmp_path, rows, typed=typed, observations=observations)
+    trial = _tied_ids_trial()
+    as_of = datetime.date(2025, 6, 2)
+    expected = reference_screen(trial, source, as_of)
+    assert expected[1] != expected[2]
+    assert sql_screen(trial, source, as_of) == expected
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+def test_results_coded_by_their_source_value(tmp_path: Path, typed: bool) -> None:
+    """Results without a concept, coded by their source value as the reader reads it (trimmed,
+    in upper case; a value shaped like a LOINC code): values written differently that read
+    the same, and values that are not codes (an empty or blank value is none), each row looked
+    up by the value it has. (A tab is left out: the query trims spaces only, docs/sql.md.)"""
+    folder = tmp_path / "export"
+    shutil.copytree(FIXTURE, folder)
+    measurement = folder / "measurement.csv"
+    lines = measurement.read_text(encoding="utf-8").splitlines()
+    first = next(line for line in lines if line.startswith("10,1,"))
+    # (source value, value): those the reader codes as hemoglobin between 12 and 15, the others
+    # around them
+    sources = [
+        ("718-7", 12),
+        (" 718-7 ", 13),
+        ("718-7", 14),
+        ("718 -7", 19),
+        ("", 10),
+        ("  ", 18),
+        ("718-7x", 11),
+        (" 718-7", 15),
+    ]
+    for index, (source, value) in enumerate(sources):
+        cells = first.split(",")
+        cells[0], cells[2], cells[3], cells[4] = str(500 + index), "0", "2025-06-01", ""
+        cells[8], cells[16], cells[17] = str(value), source, "0"
+        lines.append(",".join(cells))
+    measurement.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source_path: Path = folder
+    if typed:
+        source_path = tmp_path / "typed.duckdb"
+        with duckdb.connect(str(source_path)) as connection:
+            for file in sorted(folder.glob("*.csv")):
+                connection.execute(
+                    f"CREATE TABLE {file.stem.lower()} AS SELECT * FROM read_csv(?, header = true)",
+                    [str(file)],
+                )
+    trial = _tied_ids_trial()
+    as_of = datetime.date(2025, 6, 2)
+    expected = reference_screen(trial, source_path, as_of)
+    assert sql_screen(trial, source_path, as_of) == expected

@@ -215,18 +215,35 @@ def completed_years(birth: exp.Expr, day: datetime.date) -> exp.Expr:
     )
 
 
-def record_order(row: str) -> list[exp.Expr]:
-    """A row's place in the record: its table, then by row id (ids that are not numbers
-    first), then, when its id repeats, by its cells (``tie``; the reader's ``_canonical``)."""
-    row_number = column("row_number", row)
-    keys: list[exp.Expr] = [
-        column("table_order", row),
-        truth.case((is_null(row_number), number(0)), default=number(1)),
-        exp.func("COALESCE", row_number.copy(), number(0)),
-        by_code_point(exp.func("COALESCE", column("row_text", row), text(""))),
+def record_order(row: str) -> exp.Expr:
+    """A row's place among its person's rows in the record (``record_key``: by table, then by
+    row id, ids that are not numbers first, then, when its id repeats, by its cells; the
+    reader's ``_canonical``)."""
+    return column("record_key", row)
+
+
+# A lab result's record_key is below 2^41 (critlang.sql.source), and a day's number below
+# 372 * 10000: the day in front of it fits a BIGINT.
+_RECORD_LIMIT = 2**41
+
+
+def dated_order(day: exp.Expr, row: str) -> exp.Expr:
+    """One BIGINT ordering a person's lab results by ``day`` (not NULL), then in record order:
+    the day as ``year * 372 + month * 31 + day`` (in calendar order, below 3,720,032) in front
+    of the row's ``record_key``."""
+    parts = [
+        exp.Mul(this=exp.Extract(this=exp.var(unit), expression=day.copy()), expression=number(n))
+        for unit, n in (("YEAR", 372), ("MONTH", 31))
     ]
-    keys.append(column("tie", row))
-    return keys
+    days = exp.Add(
+        this=exp.Add(this=parts[0], expression=parts[1]),
+        expression=exp.Extract(this=exp.var("DAY"), expression=day),
+    )
+    whole = exp.cast(exp.paren(days), sql_type("BIGINT"), copy=False)
+    return exp.Add(
+        this=exp.Mul(this=whole, expression=number(_RECORD_LIMIT)),
+        expression=record_order(row),
+    )
 
 
 def by_code_point(value: exp.Expr) -> exp.Expr:

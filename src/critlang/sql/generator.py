@@ -394,16 +394,13 @@ class SqlGenerator:
         last of the latest-dated results in record order (undated: the earliest), ``earliest``
         the first of the earliest, ``min`` the first smallest, ``max`` the last largest (the
         planner's ``_lab_results``)."""
-        day = exp.func("COALESCE", sql.column("result_date", "r"), sql.date(_DAY_ZERO))
-        record = sql.record_order("r")
         if node.selector in ("latest", "earliest"):
-            descending = node.selector == "latest"
-            return [sql.ordered(key, descending) for key in (day, *record)]
+            return [sql.ordered(_dated("r"), node.selector == "latest")]
         if node.selector not in ("min", "max"):
             raise Unsupported(f"the selector `{node.selector}`")
         key = labs.size_key(node.variable, self.options.units)
         descending = node.selector == "max"
-        return [sql.ordered(item, descending) for item in (key, *record)]
+        return [sql.ordered(item, descending) for item in (key, sql.record_order("r"))]
 
     def _quantified(self, node: ir.LabSelection, question: Question) -> exp.Expr:
         """``any``/``all``: every result in the window is read (one that does not read makes
@@ -521,10 +518,7 @@ class SqlGenerator:
             exp.LTE(this=sql.column("start_date", "o"), expression=sql.date(anchor)),
         )
         key = exp.func("COALESCE", end, sql.date(anchor))
-        order = [
-            sql.ordered(key, True),
-            *(sql.ordered(item, False) for item in sql.record_order("o")),
-        ]
+        order = [sql.ordered(key, True), sql.ordered(sql.record_order("o"), False)]
         name = self._relation(
             ("at_least_before", id(query), bounds),
             lambda: sql.first_per_person(
@@ -653,8 +647,7 @@ class SqlGenerator:
         return truth.case((missing, truth.unknown()), default=result)
 
     def _latest_fact(self, variable: Variable) -> str:
-        day = exp.func("COALESCE", sql.column("result_date", "r"), sql.date(_DAY_ZERO))
-        order = [sql.ordered(key, True) for key in (day, *sql.record_order("r"))]
+        order = [sql.ordered(_dated("r"), True)]
         return self._relation(
             ("fact", variable.name),
             lambda: sql.first_per_person(
@@ -693,6 +686,13 @@ class SqlGenerator:
         else:
             return truth.unknown()
         return truth.known(sql.compare(value, question.operator, literal))
+
+
+def _dated(row: str) -> exp.Expr:
+    """A result's date (an undated one: the first day, where the planner puts it), then its
+    place in the record, as one key."""
+    day = exp.func("COALESCE", sql.column("result_date", row), sql.date(_DAY_ZERO))
+    return sql.dated_order(day, row)
 
 
 def _aliased(columns: Sequence[tuple[str, exp.Expr]]) -> list[exp.Expr]:

@@ -17,8 +17,8 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
   shaped like a LOINC or ICD-10 code), and a drug's ATC classes, the one that names the most
   dictionary variables, the first on a tie.
 - ``lab_rows``: ``measurement`` and ``observation`` rows with a value (a number, or words), a
-  code and a readable date (or none), in record order (``table_order``, then row id, then
-  ``tie`` for a repeated id).
+  code and a readable date (or none), with ``record_key``, their place in record order
+  (``table_order``, then row id, then ``tie`` for a repeated id) as one number.
 - ``occurrence_rows``: ``condition_occurrence`` (``table_order`` 2: the conditions), then
   ``drug_exposure``, ``procedure_occurrence`` and ``visit_occurrence`` (the events), with start,
   end and (conditions) status; rows ending before they start are left out.
@@ -27,7 +27,6 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 
 import attrs
@@ -63,10 +62,11 @@ MATERIALIZED = frozenset(
         "concepts",
         "persons",
         "lab_repeats",
+        "lab_irregular",
         "occurrence_repeats",
-        "lab_cells",
-        "occurrence_cells",
+        "code_cells",
         "chosen_codes",
+        "row_codes",
         "lab_rows",
         "occurrence_rows",
     }
@@ -118,11 +118,11 @@ _NO_KINDS: Kinds = {}
 
 
 def _repeats(table: _Table, kinds: Mapping[str, str | None]) -> str:
-    """The row ids of ``table`` (with its place in the reader's order)."""
+    """The row ids of ``table`` as numbers (with its place in the reader's order)."""
     spec = table.spec
     return (
-        f"SELECT {table.order} AS table_order, {_row_number(spec.id, kinds)} AS row_number,"
-        f" {_row_text(spec.id, kinds)} AS row_text FROM {spec.table}"
+        f"SELECT {table.order} AS table_order, {_row_number(spec.id, kinds)} AS row_number"
+        f" FROM {spec.table}"
     )
 
 
@@ -140,14 +140,16 @@ def _row_text(column: str, kinds: Mapping[str, str | None]) -> str:
 
 
 def _repeated_rows(tables: tuple[_Table, ...], kinds: Kinds) -> str:
-    """The row ids that repeat in a table (for any persons: a row whose id another person's
-    row repeats is ordered by its cells too, which changes nothing)."""
+    """The row ids whose number repeats in a table, NULL (an id that is not a number) among
+    them when two rows have one (for any persons: a row whose id another person's row repeats
+    is ordered by its cells too, which changes nothing). Ids of one number but different text
+    (``7`` and ``007``) repeat it: their order is then the ``tie``'s, by text first."""
     selects = " UNION ALL ".join(
         _repeats(table, kinds.get(table.spec.table, {})) for table in tables
     )
     return (
-        "SELECT table_order AS repeat_table, row_number AS repeat_number, row_text AS repeat_text"
-        f" FROM ({selects}) AS ids GROUP BY table_order, row_number, row_text HAVING COUNT(*) > 1"
+        "SELECT table_order AS repeat_table, row_number AS repeat_number"
+        f" FROM ({selects}) AS ids GROUP BY table_order, row_number HAVING COUNT(*) > 1"
     )
 
 
@@ -167,12 +169,79 @@ _NULL_TYPES = {
 }
 
 
+def _code_columns(spec: omop.Spec, kinds: Mapping[str, str | None]) -> list[str]:
+    """What decides a row's code: its concept, source concept and source value (``raw_key``:
+    the cell's text as it is, which ``code_cells`` reads as the reader does)."""
+    return [
+        f"{cells.identifier_of(spec.concept, kinds.get(spec.concept))} AS concept_id",
+        f"{cells.identifier_of(spec.source_concept, kinds.get(spec.source_concept))}"
+        " AS source_concept_id",
+        f"COALESCE(CAST({spec.source_value} AS VARCHAR), '') AS raw_key",
+    ]
+
+
+def _code_cells(kinds: Kinds) -> str:
+    """Each distinct (table, concept, source concept, source value) of the clinical tables, read
+    from the tables' distinct cells (a few, where the rows are millions), so that the rows
+    themselves are read once, by ``lab_rows`` and ``occurrence_rows``, and only compared
+    (``raw_key``) with these: ``source_key`` is the source value read (trimmed, in upper case),
+    worked out here once per distinct value. The cells of rows those leave out are here too,
+    which no row then looks up."""
+    selects = []
+    for table in _LAB_TABLES + _OCCURRENCE_TABLES:
+        spec = table.spec
+        types = kinds.get(spec.table, {})
+        columns = ", ".join((spec.concept, spec.source_concept, spec.source_value))
+        source_value = cells.cell(spec.source_value, types.get(spec.source_value))
+        selects.append(
+            f"SELECT DISTINCT {table.order} AS table_order,"
+            f" {', '.join(_code_columns(spec, types))},"
+            f" UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key"
+            f" FROM (SELECT DISTINCT {columns} FROM {spec.table}) AS cells"
+        )
+    return " UNION ALL ".join(selects)
+
+
+_CODE_KEYS = (
+    "SELECT DISTINCT table_order, concept_id, source_concept_id, source_key FROM code_cells"
+)
+
+
+def _drug_ids(kinds: Kinds) -> str:
+    """The drugs of ``drug_exposure`` (concept and source concept), whose ATC classes are
+    looked up (those of rows ``occurrence_rows`` leaves out too)."""
+    spec, types = omop.DRUG, kinds.get(omop.DRUG.table, {})
+    ids = " UNION ".join(
+        f"SELECT {cells.identifier_of(column, types.get(column))} AS id"
+        f" FROM (SELECT DISTINCT {column} FROM {spec.table}) AS cells"
+        for column in (spec.concept, spec.source_concept)
+    )
+    return f"SELECT DISTINCT id FROM ({ids}) AS ids WHERE id IS NOT NULL AND id <> 0"
+
+
+@attrs.frozen
+class _Read:
+    """A table's cells read (the common table expression ``name``, ``body``): its ``columns``,
+    and ``rank``, the ``tie`` of a row whose id repeats."""
+
+    name: str
+    body: str
+    columns: str
+    rank: str
+
+    def tied(self) -> str:
+        """Its rows with ``tie``, which orders the rows whose id repeats (0 for the others)."""
+        return (
+            f"SELECT {self.columns}, 0 AS tie FROM {self.name} WHERE NOT repeated"
+            f" UNION ALL SELECT {self.columns}, {self.rank} AS tie FROM {self.name} WHERE repeated"
+        )
+
+
 def _cells_select(
     table: _Table, repeats: str, wanted: dict[str, str | None], kinds: Mapping[str, str | None]
-) -> tuple[tuple[str, str], str]:
+) -> _Read:
     """A table's cells, read, under common names (``wanted``: SQL over the table's columns,
-    ``None`` for NULL): the common table expression that reads them (its name and body), and
-    the query of its rows with ``tie``, which orders the rows whose id repeats."""
+    ``None`` for NULL)."""
     spec = table.spec
 
     def kind(column: str) -> str | None:
@@ -180,16 +249,12 @@ def _cells_select(
 
     person = cells.identifier_of("person_id", kind("person_id"))
     number, text = _row_number(spec.id, kinds), _row_text(spec.id, kinds)
-    source_value = cells.cell(spec.source_value, kind(spec.source_value))
     items = [
         f"{person} AS person_id",
         f"{table.order} AS table_order",
         f"{text} AS row_text",
         f"{number} AS row_number",
-        f"{cells.identifier_of(spec.concept, kind(spec.concept))} AS concept_id",
-        f"{cells.identifier_of(spec.source_concept, kind(spec.source_concept))}"
-        " AS source_concept_id",
-        f"UPPER(TRIM(COALESCE({source_value}, ''))) AS source_key",
+        *_code_columns(spec, kinds),
     ]
     items += [
         f"{value or f'CAST(NULL AS {_NULL_TYPES[name]})'} AS {name}"
@@ -209,21 +274,53 @@ def _cells_select(
     read = (
         f"SELECT {', '.join(items)} FROM {spec.table} LEFT JOIN {repeats}"
         f" ON repeat_table = {table.order} AND COALESCE(repeat_number, -1) = COALESCE({number}, -1)"
-        f" AND COALESCE(repeat_text, '') = COALESCE({text}, '')"
     )
     name = f"{spec.table}_read"
     columns = ", ".join(names)
-    order = ", ".join(f"{content} {_C}" for content in contents)
-    rank = f"DENSE_RANK() OVER (PARTITION BY person_id, row_number, row_text ORDER BY {order})"
-    union = (
-        f"SELECT {columns}, 0 AS tie FROM {name} WHERE NOT repeated"
-        f" UNION ALL SELECT {columns}, {rank} AS tie FROM {name} WHERE repeated"
+    # by the id's text first (ids of one number, or none), then by the cells
+    order = ", ".join(f"{key} {_C}" for key in ["COALESCE(row_text, '')", *contents])
+    rank = f"DENSE_RANK() OVER (PARTITION BY person_id, row_number ORDER BY {order})"
+    return _Read(name, read, columns, rank)
+
+
+# A lab result's place in its person's record order (``record_key``) is a BIGINT below 2^41, so
+# that a selection's key (the day in front of it) is one BIGINT: a window over it is an aggregate
+# on DuckDB, and a cheap one. For most persons it is worked out from the row alone: the table (0
+# or 1) and the id's number (ids that are not numbers first), when no id of theirs repeats (no
+# tie to break) and each is below 2^40 - 1. The other persons' rows are ranked in record order
+# (``_IRREGULAR``).
+_ID_LIMIT = 2**40 - 1
+_REGULAR_KEY = f"table_order * {2**40} + COALESCE(row_number + 1, 0)"
+_IRREGULAR = f"repeated OR row_number >= {_ID_LIMIT}"
+_OF_IRREGULAR = "EXISTS (SELECT 1 FROM lab_irregular AS i WHERE i.person_id = c.person_id)"
+
+
+def _lab_union(reads: list[_Read]) -> tuple[str, str]:
+    """``lab_irregular`` (the persons whose rows are ranked) and ``lab_cells``: every lab
+    row with ``tie`` and ``record_key``."""
+    irregular = " UNION ALL ".join(
+        f"SELECT person_id FROM {read.name} WHERE {_IRREGULAR}" for read in reads
     )
-    return (name, read), union
+    persons = f"SELECT DISTINCT person_id FROM ({irregular}) AS rows WHERE person_id IS NOT NULL"
+    regular = [
+        f"SELECT {read.columns}, 0 AS tie, {_REGULAR_KEY} AS record_key"
+        f" FROM {read.name} AS c WHERE NOT {_OF_IRREGULAR}"
+        for read in reads
+    ]
+    tied = " UNION ALL ".join(
+        f"SELECT {read.columns}, {read.rank} AS tie FROM {read.name} AS c WHERE {_OF_IRREGULAR}"
+        for read in reads
+    )
+    ranked = (
+        "SELECT *, DENSE_RANK() OVER (PARTITION BY person_id"
+        " ORDER BY table_order, COALESCE(row_number + 1, 0), tie) AS record_key"
+        f" FROM ({tied}) AS tied"
+    )
+    return persons, " UNION ALL ".join([*regular, ranked])
 
 
-def _lab_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
-    reads, selects = [], []
+def _lab_cells(kinds: Kinds) -> list[tuple[str, str]]:
+    reads = []
     for table in _LAB_TABLES:
         present = set(table.spec.columns)
         types = kinds.get(table.spec.table, {})
@@ -238,7 +335,7 @@ def _lab_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
 
         day, moment = table.spec.start
         value = "value_as_number"
-        cte, select = _cells_select(
+        read_cells = _cells_select(
             table,
             "lab_repeats",
             {
@@ -260,9 +357,13 @@ def _lab_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
             },
             types,
         )
-        reads.append(cte)
-        selects.append(select)
-    return reads, " UNION ALL ".join(selects)
+        reads.append(read_cells)
+    persons, union = _lab_union(reads)
+    return [
+        *((read.name, read.body) for read in reads),
+        ("lab_irregular", persons),
+        ("lab_cells", union),
+    ]
 
 
 def _occurrence_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
@@ -284,9 +385,9 @@ def _occurrence_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
             else None,
             "status_text": cells.cell(status, types.get(status)) if condition else None,
         }
-        read, select = _cells_select(table, "occurrence_repeats", wanted, types)
-        reads.append(read)
-        selects.append(select)
+        read = _cells_select(table, "occurrence_repeats", wanted, types)
+        reads.append((read.name, read.body))
+        selects.append(read.tied())
     return reads, " UNION ALL ".join(selects)
 
 
@@ -342,19 +443,6 @@ SELECT person_id, MIN(birth_date) AS birth_date, MIN(sex) AS sex,
   COUNT(DISTINCT COALESCE(CAST(birth_date AS VARCHAR), '-') || '|' || COALESCE(sex, '-')) > 1
     AS conflicting
 FROM person_readings GROUP BY person_id
-"""
-
-_CODE_KEYS = """
-SELECT DISTINCT table_order, concept_id, source_concept_id, source_key FROM lab_cells
-UNION
-SELECT DISTINCT table_order, concept_id, source_concept_id, source_key FROM occurrence_cells
-"""
-
-_DRUG_IDS = """
-SELECT DISTINCT id FROM (
-  SELECT concept_id AS id FROM occurrence_cells WHERE table_order = 3
-  UNION SELECT source_concept_id FROM occurrence_cells WHERE table_order = 3) AS ids
-WHERE id IS NOT NULL AND id <> 0
 """
 
 _RXNORM_LINKS = f"""
@@ -442,13 +530,31 @@ SELECT table_order, concept_id, source_concept_id, source_key, system_key, code_
 WHERE choice = 1
 """
 
-_JOIN_CODE = """
+# Each distinct code cells' chosen code, looked up by the cells as a row has them.
+_ROW_CODES = """
+SELECT c.table_order, c.concept_id, c.source_concept_id, c.raw_key, k.system_key, k.code_key
+FROM code_cells AS c
 JOIN chosen_codes AS k ON k.table_order = c.table_order AND k.source_key = c.source_key
   AND COALESCE(k.concept_id, -1) = COALESCE(c.concept_id, -1)
   AND COALESCE(k.source_concept_id, -1) = COALESCE(c.source_concept_id, -1)
 """
 
-_ORDER = "c.row_number, c.row_text, c.tie"
+_JOIN_CODE = """
+JOIN row_codes AS k ON k.table_order = c.table_order AND k.raw_key = c.raw_key
+  AND COALESCE(k.concept_id, -1) = COALESCE(c.concept_id, -1)
+  AND COALESCE(k.source_concept_id, -1) = COALESCE(c.source_concept_id, -1)
+"""
+
+# A row's place in the reader's order of a person's rows, as one number (one key to sort by,
+# cheaper than five; on DuckDB a window over one key becomes an aggregate): its table, then its
+# id's number (ids that are not numbers first), then ``tie``, which orders the rows whose
+# number repeats or is none (by id text, then cells). Below 10^30: the table (0 to 5), the
+# number (below 10^18) and the tie (a rank among one person's rows of one id, below 10^11).
+_ORDER = (
+    "(CAST(c.table_order AS DECIMAL(38, 0)) * 1000000000000000001"
+    " + COALESCE(c.row_number + 1, 0)) * 100000000000 + c.tie AS record_key"
+)
+_LAB_ORDER = "c.record_key"
 
 
 def _symbol(text: str) -> str:
@@ -463,7 +569,7 @@ _VERBATIM = f"c.verbatim IS NOT NULL AND {cells.verbatim_words('c.verbatim')}"
 _TAG = r"\s*\([a-z][a-z /-]*\)\s*$"
 
 _LAB_ROWS = f"""
-SELECT c.person_id, c.table_order, {_ORDER}, k.system_key, k.code_key, c.result_date,
+SELECT c.person_id, c.table_order, {_LAB_ORDER}, k.system_key, k.code_key, c.result_date,
   c.has_number AS is_number, c.value,
   CASE WHEN c.has_number AND c.unit_concept_id <> 0 AND u.vocabulary = 'UCUM'
     THEN u.value END AS unit,
@@ -508,16 +614,26 @@ WHERE person_id IS NOT NULL GROUP BY person_id
 """
 
 
-@functools.cache
-def _parsed(sql: str) -> exp.Expr:
-    parsed = sqlglot.parse_one(sql, read="duckdb")
-    assert parsed is not None
-    return parsed
+# Templates parsed, kept from their second use on (each later use copies the tree kept), and
+# those used once: a process that compiles one query (the command line, run_duckdb in a script)
+# then parses each template once and copies none, where parsing and copying cost about as much
+# as the rest of compiling.
+_PARSED: dict[str, exp.Expr] = {}
+_USED_ONCE: set[str] = set()
 
 
 def _parse(sql: str) -> exp.Expr:
-    """A template parsed (once per process), as a tree of the caller's own."""
-    return _parsed(sql).copy()
+    """A template parsed, as a tree of the caller's own."""
+    kept = _PARSED.get(sql)
+    if kept is not None:
+        return kept.copy()
+    parsed = sqlglot.parse_one(sql, read="duckdb")
+    assert parsed is not None
+    if sql not in _USED_ONCE:
+        _USED_ONCE.add(sql)
+        return parsed
+    _PARSED[sql] = parsed
+    return parsed.copy()
 
 
 def dictionary_codes(dictionary: Dictionary) -> exp.Expr:
@@ -548,7 +664,7 @@ def source_ctes(
 ) -> list[tuple[str, exp.Expr]]:
     """The common table expressions that read the OMOP tables, in dependency order; ``kinds``
     are the types of the database's columns, read without a round trip through text."""
-    lab_reads, lab_cells = _lab_cells(kinds)
+    lab_reads = _lab_cells(kinds)
     occurrence_reads, occurrence_cells = _occurrence_cells(kinds)
     texts = [
         ("concepts", _CONCEPTS),
@@ -557,12 +673,12 @@ def source_ctes(
         ("persons", _PERSONS),
         ("lab_repeats", _repeated_rows(_LAB_TABLES, kinds)),
         *lab_reads,
-        ("lab_cells", lab_cells),
         ("occurrence_repeats", _repeated_rows(_OCCURRENCE_TABLES, kinds)),
         *occurrence_reads,
         ("occurrence_cells", occurrence_cells),
+        ("code_cells", _code_cells(kinds)),
         ("code_keys", _CODE_KEYS),
-        ("drug_ids", _DRUG_IDS),
+        ("drug_ids", _drug_ids(kinds)),
         ("rxnorm_links", _RXNORM_LINKS),
         ("drug_classes", _DRUG_CLASSES),
         ("drug_atc", _DRUG_ATC),
@@ -574,6 +690,7 @@ def source_ctes(
     later = [
         ("code_names", _CODE_NAMES),
         ("chosen_codes", _CHOSEN_CODES),
+        ("row_codes", _ROW_CODES),
         ("lab_rows", _LAB_ROWS),
         ("occurrence_rows", _OCCURRENCE_ROWS),
     ]
