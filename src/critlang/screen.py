@@ -610,6 +610,13 @@ class _Screener:
             else:
                 result = trial.evaluate(record, self.as_of, anchors=self.anchors, evidence=False)
                 changed.append(result.outcomes[0])
+        return self.variant_verdicts(outcomes, changed)
+
+    def variant_verdicts(
+        self, outcomes: Sequence[Outcome], changed: Sequence[Outcome]
+    ) -> tuple[Verdict, ...]:
+        """The verdict under each what-if, given each change's outcome (``changed``, in the
+        order of ``changes``)."""
         verdicts = []
         for variant in self.variants:
             modified = list(outcomes)

@@ -52,7 +52,6 @@ from critlang.screen import (
     _Screener,
     _source,
     _unique,
-    verdict_from,
 )
 from critlang.trial import Trial, _anchors
 
@@ -315,13 +314,7 @@ def _variants(
     if not screener.changes:
         return ()
     values = [REVIEW if found is None else found[key] for found in changed]
-    verdicts = []
-    for variant in screener.variants:
-        modified = list(outcomes)
-        for change in variant:
-            modified[screener.changes[change][0]] = values[change]
-        verdicts.append(verdict_from(modified, screener.failing))
-    return tuple(verdicts)
+    return screener.variant_verdicts(outcomes, values)
 
 
 def _bare_near_miss(
