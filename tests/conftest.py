@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     slow = config.getoption("--slow") or os.environ.get("CRITLANG_SLOW") == "1"
     settings.load_profile("slow" if slow else "default")
+
+
+def extract_synthea_omop(target: Path) -> Path:
+    """The Synthea OMOP export (28 persons, CSV) extracted into ``target``: the folder of its
+    tables; or skip the test when the shared data is absent."""
+    archive = shared_data("omop-synthea27nj", "synthea27nj-omop54-csv.zip")
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(target)
+    [tables] = {path.parent for path in target.rglob("PERSON.csv")}  # the archive holds one
+    return tables
 
 
 def shared_data(*parts: str) -> Path:

@@ -23,7 +23,6 @@ import csv
 import datetime
 import json
 import tarfile
-import zipfile
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
@@ -33,7 +32,7 @@ import pytest
 
 import critlang
 from critlang.screen import ScreenResult
-from tests.conftest import ROOT, shared_data
+from tests.conftest import ROOT, extract_synthea_omop, shared_data
 
 CRITERIA = ROOT / "examples" / "synthea" / "oncology.crit"
 AS_OF = datetime.date(2020, 1, 1)
@@ -261,12 +260,7 @@ def fhir_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def omop_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    archive = shared_data("omop-synthea27nj", "synthea27nj-omop54-csv.zip")
-    target = tmp_path_factory.mktemp("synthea-example-omop")
-    with zipfile.ZipFile(archive) as zipped:
-        zipped.extractall(target)
-    [tables] = {path.parent for path in target.rglob("PERSON.csv")}
-    return tables
+    return extract_synthea_omop(tmp_path_factory.mktemp("synthea-example-omop"))
 
 
 @pytest.fixture(scope="session")

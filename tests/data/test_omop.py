@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime
 import shutil
-import zipfile
 from collections import Counter, defaultdict
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +18,7 @@ from critlang.data.omop_tables import duckdb_available
 from critlang.data.record import Record
 from critlang.data.sources import Entry, PatientSource
 from critlang.units import parse_unit
-from tests.conftest import FIXTURES, shared_data
+from tests.conftest import FIXTURES, extract_synthea_omop
 
 VALID = FIXTURES / "omop" / "valid"
 BROKEN = FIXTURES / "omop" / "broken"
@@ -280,13 +279,7 @@ def test_reading_twice_starts_the_tally_again() -> None:
 
 @pytest.fixture(scope="session")
 def synthea(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    archive = shared_data("omop-synthea27nj", "synthea27nj-omop54-csv.zip")
-    folder = tmp_path_factory.mktemp("synthea27nj")
-    with zipfile.ZipFile(archive) as zipped:
-        zipped.extractall(folder)
-    tables = {path.parent for path in folder.rglob("PERSON.csv")}
-    assert len(tables) == 1, "the archive holds one export"
-    return tables.pop()
+    return extract_synthea_omop(tmp_path_factory.mktemp("synthea27nj"))
 
 
 @pytest.fixture(scope="session")

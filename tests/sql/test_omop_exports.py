@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime
 import shutil
-import zipfile
 from pathlib import Path
 
 import duckdb
 import pytest
 
 import critlang
-from tests.conftest import FIXTURES, ROOT, shared_data
+from tests.conftest import FIXTURES, ROOT, extract_synthea_omop
 from tests.sql.cohorts import reference_screen, sql_screen
 
 SYNTHEA_AS_OF = datetime.date(2020, 1, 1)
@@ -28,12 +27,7 @@ EXAMPLES = [
 
 @pytest.fixture(scope="module")
 def synthea_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    archive = shared_data("omop-synthea27nj", "synthea27nj-omop54-csv.zip")
-    target = tmp_path_factory.mktemp("synthea-sql")
-    with zipfile.ZipFile(archive) as zipped:
-        zipped.extractall(target)
-    [tables] = {path.parent for path in target.rglob("PERSON.csv")}
-    return tables
+    return extract_synthea_omop(tmp_path_factory.mktemp("synthea-sql"))
 
 
 def test_synthea_oncology_agrees_person_by_person(synthea_folder: Path) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
@@ -31,7 +30,7 @@ import critlang
 from critlang.data import omop
 from critlang.errors import CritlangError
 from critlang.sql import compile_query, render, run_postgres
-from tests.conftest import FIXTURES, ROOT, shared_data
+from tests.conftest import FIXTURES, ROOT, extract_synthea_omop
 from tests.sql.cohorts import AS_OF, Screened, exports, reference_screen, write_export
 from tests.sql.test_differential import trials
 from tests.sql.warehouse import load_postgres, warehouse_rows
@@ -67,12 +66,9 @@ def fixture_schema(postgres_dsn: str, postgres_schema: Schema) -> str:
 
 @pytest.fixture(scope="module")
 def synthea(postgres_dsn: str, postgres_schema: Schema) -> Iterator[tuple[Path, str]]:
-    archive = shared_data("omop-synthea27nj", "synthea27nj-omop54-csv.zip")
     folder = Path(tempfile.mkdtemp(prefix="critlang-synthea-"))
     try:
-        with zipfile.ZipFile(archive) as zipped:
-            zipped.extractall(folder)
-        [tables] = {path.parent for path in folder.rglob("PERSON.csv")}
+        tables = extract_synthea_omop(folder)
         schema = postgres_schema("synthea")
         with psycopg.connect(postgres_dsn) as connection:
             load_postgres(connection, tables, schema)

@@ -14,7 +14,6 @@ import datetime
 import json
 import shutil
 import tarfile
-import zipfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from critlang.screen import ScreenResult
 from critlang.sql.runner import SqlRow
 from critlang.sql.staging import Staging, decimal_text
 from critlang.trial import Trial, as_record, parse
-from tests.conftest import FIXTURES, ROOT, shared_data
+from tests.conftest import FIXTURES, ROOT, extract_synthea_omop, shared_data
 from tests.test_differential import altered
 from tests.test_screen import _RECORDS, CRITERIA, _build
 
@@ -131,12 +130,7 @@ def synthea_fhir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def synthea_omop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    archive = shared_data("omop-synthea27nj", "synthea27nj-omop54-csv.zip")
-    target = tmp_path_factory.mktemp("engine-omop")
-    with zipfile.ZipFile(archive) as zipped:
-        zipped.extractall(target)
-    [tables] = {path.parent for path in target.rglob("PERSON.csv")}
-    return tables
+    return extract_synthea_omop(tmp_path_factory.mktemp("engine-omop"))
 
 
 SYNTHEA_WHAT_IF = {"relax": {"I3": "hemoglobin >= 11 g/dL"}, "drop": ["E1"]}

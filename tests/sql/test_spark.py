@@ -17,7 +17,6 @@ import datetime
 import os
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import pytest
 import critlang
 from critlang.sql import compile_query, render
 from critlang.sql.source import source_select, table_columns, unit_codes_query, with_sources
-from tests.conftest import FIXTURES, ROOT, shared_data
+from tests.conftest import FIXTURES, ROOT, extract_synthea_omop
 from tests.sql.cohorts import Screened, reference_screen
 from tests.sql.warehouse import DDL_TYPES, csv_tables
 
@@ -120,12 +119,9 @@ def fixture_tables(spark: Any) -> Tables:
 
 @pytest.fixture(scope="module")
 def synthea(spark: Any) -> Iterator[tuple[Path, Tables]]:
-    archive = shared_data("omop-synthea27nj", "synthea27nj-omop54-csv.zip")
     folder = Path(tempfile.mkdtemp(prefix="critlang-synthea-"))
     try:
-        with zipfile.ZipFile(archive) as zipped:
-            zipped.extractall(folder)
-        [tables] = {path.parent for path in folder.rglob("PERSON.csv")}
+        tables = extract_synthea_omop(folder)
         yield tables, load(spark, tables, "synthea")
     finally:
         shutil.rmtree(folder)
