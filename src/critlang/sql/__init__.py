@@ -58,9 +58,42 @@ def compile_query(
     Raises :class:`~critlang.errors.CritlangError` naming the criterion and the construct when
     a criterion uses one the SQL backend does not support yet.
     """
-    dates = _anchor_dates(as_of, anchors)
+    generator = _generator(trial, as_of, anchors, units, conditions, events, column_types)
+    query = generator.query()
+    qualified = qualify_tables(query, schema)
+    assert isinstance(qualified, type(query))
+    return qualified
+
+
+def duckdb_text(
+    trial: Trial,
+    *,
+    as_of: datetime.date | str | None = None,
+    anchors: Mapping[str, datetime.date | str] | None = None,
+    units: Iterable[str] | None = None,
+    conditions: bool = True,
+    events: bool = True,
+    column_types: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """:func:`compile_query` (without a schema: the OMOP tables unqualified) as DuckDB SQL text,
+    made faster: the parts that read the OMOP tables, written in DuckDB's SQL, go in as written
+    instead of being parsed and printed again. What :func:`run_duckdb` runs; the same rows as
+    the printed :func:`compile_query` (``tests/sql/test_duckdb_text.py``)."""
+    generator = _generator(trial, as_of, anchors, units, conditions, events, column_types)
+    return generator.duckdb_text()
+
+
+def _generator(
+    trial: Trial,
+    as_of: datetime.date | str | None,
+    anchors: Mapping[str, datetime.date | str] | None,
+    units: Iterable[str] | None,
+    conditions: bool,
+    events: bool,
+    column_types: Mapping[str, Mapping[str, str]] | None,
+) -> SqlGenerator:
     options = Options(
-        anchors=dates,
+        anchors=_anchor_dates(as_of, anchors),
         units=known_units(trial.dictionary.unique()) if units is None else tuple(units),
         conditions=conditions,
         events=events,
@@ -69,10 +102,7 @@ def compile_query(
             for table, columns in (column_types or {}).items()
         },
     )
-    query = SqlGenerator(trial.criteria, trial.dictionary, options).query()
-    qualified = qualify_tables(query, schema)
-    assert isinstance(qualified, type(query))
-    return qualified
+    return SqlGenerator(trial.criteria, trial.dictionary, options)
 
 
 def to_sql(
@@ -155,6 +185,7 @@ __all__ = [
     "DIALECTS",
     "SqlRow",
     "compile_query",
+    "duckdb_text",
     "render",
     "run_duckdb",
     "run_postgres",

@@ -82,6 +82,27 @@ class SqlGenerator:
     def query(self) -> exp.Select:
         """The whole query: one row per person, ``person_id``, ``verdict``, an outcome column
         per criterion (named by its id)."""
+        query, ctes = self._compiled()
+        sources = source.source_ctes(self.dictionary, deaths=self._deaths, kinds=self.options.kinds)
+        return _with(query, [*sources, *ctes])
+
+    def duckdb_text(self) -> str:
+        """:meth:`query` as DuckDB SQL text, its OMOP tables unqualified: the source templates
+        put in as written (see :func:`~critlang.sql.source.duckdb_source_ctes`), the rest
+        printed by sqlglot."""
+        query, ctes = self._compiled()
+        sources = source.duckdb_source_ctes(
+            self.dictionary, deaths=self._deaths, kinds=self.options.kinds
+        )
+        compiled = _with(query, ctes).sql(dialect="duckdb", copy=False)
+        head, _, rest = compiled.partition(" ")
+        if head.upper() != "WITH":  # always: the layers are common table expressions
+            raise AssertionError(f"the compiled query does not start with WITH: {head!r}")
+        return f"WITH {sources},\n{rest}"
+
+    def _compiled(self) -> tuple[exp.Select, list[tuple[str, exp.Expr]]]:
+        """The final select and the common table expressions compiled for the criteria (the
+        leaves and the truth layers), in order; they read the source ones."""
         truths = [(criterion, self._criterion_truth(criterion)) for criterion in self.criteria]
         layers = self._layer_ctes()
         final = layers[-1][0]
@@ -105,15 +126,7 @@ class SqlGenerator:
             .from_(sql.table(final), copy=False)
             .order_by(sql.column("person_id", final), copy=False)
         )
-        ctes = [
-            *source.source_ctes(self.dictionary, deaths=self._deaths, kinds=self.options.kinds),
-            *self._ctes,
-            *layers,
-        ]
-        for name, body in ctes:
-            materialized = True if name in source.MATERIALIZED else None
-            query = query.with_(name, as_=body, materialized=materialized, copy=False)
-        return query
+        return query, [*self._ctes, *layers]
 
     def _criterion_truth(self, criterion: ir.CheckedCriterion) -> exp.Expr | None:
         if criterion.condition is None:
@@ -693,6 +706,13 @@ def _dated(row: str) -> exp.Expr:
     place in the record, as one key."""
     day = exp.func("COALESCE", sql.column("result_date", row), sql.date(_DAY_ZERO))
     return sql.dated_order(day, row)
+
+
+def _with(query: exp.Select, ctes: Sequence[tuple[str, exp.Expr]]) -> exp.Select:
+    for name, body in ctes:
+        materialized = True if name in source.MATERIALIZED else None
+        query = query.with_(name, as_=body, materialized=materialized, copy=False)
+    return query
 
 
 def _aliased(columns: Sequence[tuple[str, exp.Expr]]) -> list[exp.Expr]:

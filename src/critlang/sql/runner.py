@@ -209,24 +209,23 @@ def _screen(
     anchors: Mapping[str, datetime.date | str] | None,
     schema: str | None,
 ) -> list[tuple[Any, ...]]:
-    from critlang.sql import compile_query
+    from critlang.sql import duckdb_text
 
     configure(connection)
     try:
         export = _Export(connection, Path(omop_path), schema)
-        query = compile_query(
+        query = duckdb_text(
             trial,
             as_of=as_of,
             anchors=anchors,
-            schema=_SCHEMA,
             units=export.unit_codes(),
             conditions=export.has_section("condition_occurrence"),
             events=export.has_section("drug_exposure", "procedure_occurrence"),
             column_types=export.types,
         )
-        rows: list[tuple[Any, ...]] = connection.execute(
-            query.sql(dialect="duckdb", copy=False)
-        ).fetchall()
+        # The query names the OMOP tables unqualified: they are the export's views.
+        connection.execute(f"USE memory.{_name(_SCHEMA)}")
+        rows: list[tuple[Any, ...]] = connection.execute(query).fetchall()
     except duckdb.Error as error:
         raise OmopError(f"{omop_path}: DuckDB could not run the query ({error})") from error
     finally:

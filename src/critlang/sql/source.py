@@ -659,14 +659,14 @@ def dictionary_codes(dictionary: Dictionary) -> exp.Expr:
     return exp.select("system", "code", "prefix", "variable", copy=False).from_(table, copy=False)
 
 
-def source_ctes(
-    dictionary: Dictionary, *, deaths: bool, kinds: Kinds = _NO_KINDS
-) -> list[tuple[str, exp.Expr]]:
-    """The common table expressions that read the OMOP tables, in dependency order; ``kinds``
-    are the types of the database's columns, read without a round trip through text."""
+def _source_parts(
+    dictionary: Dictionary, *, deaths: bool, kinds: Kinds
+) -> list[tuple[str, str | exp.Expr]]:
+    """The source common table expressions, in dependency order: DuckDB SQL templates, and the
+    dictionary's codes as a tree."""
     lab_reads = _lab_cells(kinds)
     occurrence_reads, occurrence_cells = _occurrence_cells(kinds)
-    texts = [
+    parts: list[tuple[str, str | exp.Expr]] = [
         ("concepts", _CONCEPTS),
         ("person_cells", _person_cells(kinds)),
         ("person_readings", _PERSON_READINGS),
@@ -684,10 +684,7 @@ def source_ctes(
         ("drug_atc", _DRUG_ATC),
         ("code_candidates", _CODE_CANDIDATES),
         ("code_normalised", _CODE_NORMALISED),
-    ]
-    ctes = [(name, _parse(sql)) for name, sql in texts]
-    ctes.append(("dictionary_codes", dictionary_codes(dictionary)))
-    later = [
+        ("dictionary_codes", dictionary_codes(dictionary)),
         ("code_names", _CODE_NAMES),
         ("chosen_codes", _CHOSEN_CODES),
         ("row_codes", _ROW_CODES),
@@ -695,9 +692,31 @@ def source_ctes(
         ("occurrence_rows", _OCCURRENCE_ROWS),
     ]
     if deaths:
-        later.append(("deaths", _deaths(kinds)))
-    ctes.extend((name, _parse(sql)) for name, sql in later)
-    return ctes
+        parts.append(("deaths", _deaths(kinds)))
+    return parts
+
+
+def source_ctes(
+    dictionary: Dictionary, *, deaths: bool, kinds: Kinds = _NO_KINDS
+) -> list[tuple[str, exp.Expr]]:
+    """The common table expressions that read the OMOP tables, in dependency order; ``kinds``
+    are the types of the database's columns, read without a round trip through text."""
+    return [
+        (name, _parse(body) if isinstance(body, str) else body)
+        for name, body in _source_parts(dictionary, deaths=deaths, kinds=kinds)
+    ]
+
+
+def duckdb_source_ctes(dictionary: Dictionary, *, deaths: bool, kinds: Kinds = _NO_KINDS) -> str:
+    """:func:`source_ctes` as DuckDB SQL text (``name AS (…), …``; tables unqualified): the
+    templates as they are written, in DuckDB's SQL, without parsing them and printing them
+    again (in a process that compiles one query, that round trip is most of the compiling)."""
+    items = []
+    for name, body in _source_parts(dictionary, deaths=deaths, kinds=kinds):
+        text = body if isinstance(body, str) else body.sql(dialect="duckdb", copy=False)
+        materialized = "MATERIALIZED " if name in MATERIALIZED else ""
+        items.append(f"{name} AS {materialized}({text.strip()})")
+    return ",\n".join(items)
 
 
 def qualify_tables(query: exp.Expr, schema: str | None) -> exp.Expr:
