@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from sqlglot import exp
 
+from critlang.allocation import collector_paused
 from critlang.data.omop_tables import OmopError, csv_files, header, load_duckdb
 from critlang.sql.source import table_columns
 
@@ -197,7 +198,8 @@ def run_duckdb(
         except duckdb.Error as error:
             raise OmopError(f"DuckDB refused its settings ({error})") from error
         rows = _screen(duckdb, connection, trial, Path(omop_path), as_of, anchors, schema)
-    return [SqlRow(int(row[0]), str(row[1]), tuple(row[2:])) for row in rows]
+    with collector_paused():  # a row per person, and no cycle among them
+        return [SqlRow(int(row[0]), str(row[1]), tuple(row[2:])) for row in rows]
 
 
 def _screen(
@@ -225,7 +227,9 @@ def _screen(
         )
         # The query names the OMOP tables unqualified: they are the export's views.
         connection.execute(f"USE memory.{_name(_SCHEMA)}")
-        rows: list[tuple[Any, ...]] = connection.execute(query).fetchall()
+        result = connection.execute(query)
+        with collector_paused():  # fetching makes a tuple per person: nothing to collect
+            rows: list[tuple[Any, ...]] = result.fetchall()
     except duckdb.Error as error:
         raise OmopError(f"{omop_path}: DuckDB could not run the query ({error})") from error
     finally:
