@@ -192,25 +192,3 @@ def test_a_text_fact_with_a_problem_reports_it_in_every_record() -> None:
     for identifier in ("a", "b"):
         record = read_record({"id": identifier, "facts": {"weight": "62 parsecs per kg"}})
         assert any("facts.weight" in problem for problem in record.problems)
-
-
-def test_a_number_text_is_one_shared_decimal() -> None:
-    """Each number text is made a Decimal once (its hash, which a fresh Decimal computes anew,
-    then computed once too); equal numbers written differently keep their own digits."""
-    first, second = decode(b'[2.75, 2.750, {"a": 2.75}]'), decode("[2.75]")
-    assert first[0] is first[2]["a"]
-    assert first[0] is second[0]
-    assert repr(first[1]) == "Decimal('2.750')"
-    assert first[1] is not first[0]
-
-
-def test_the_shared_decimals_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from critlang.data import jsontext
-
-    kept = len(jsontext._DECIMALS)
-    monkeypatch.setattr(jsontext._Decimals, "LIMIT", kept + 2)
-    texts = [f"{kept}.{index}5" for index in range(6)]
-    read = decode("[" + ", ".join(texts) + "]")
-    assert read == [Decimal(text) for text in texts]
-    assert [repr(value) for value in read] == [repr(Decimal(text)) for text in texts]
-    assert len(jsontext._DECIMALS) == kept + 2

@@ -26,27 +26,8 @@ def _refuse(constant: str) -> Any:
     raise ValueError(f"{constant} is not a number")
 
 
-class _Decimals(dict[str, Decimal]):
-    """Number texts to their Decimals, kept for the first :data:`LIMIT` texts seen.
-
-    Numbers repeat across a cohort's records (reference limits, rounded results), and a Decimal
-    computes its hash anew on every fresh object: one shared object per text hashes once, so the
-    dictionaries that look numbers up later (exact fractions, checked values) cost a third as
-    much. A Decimal is immutable, so sharing it is safe; past the limit each text gets a fresh one.
-    """
-
-    LIMIT = 65536
-
-    def __missing__(self, text: str) -> Decimal:
-        value = Decimal(text)
-        if len(self) < self.LIMIT:
-            self[text] = value
-        return value
-
-
-_DECIMALS = _Decimals()
-_FAST = msgspec.json.Decoder(float_hook=_DECIMALS.__getitem__)
-EXACT = json.JSONDecoder(parse_float=_DECIMALS.__getitem__, parse_constant=_refuse)
+_FAST = msgspec.json.Decoder(float_hook=Decimal)
+EXACT = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse)
 # What msgspec raises for a text it refuses (bytes that are not UTF-8, nesting too deep).
 _REFUSED = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
 
