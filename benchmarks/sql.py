@@ -28,7 +28,8 @@ a value ten thousand times too large, some bounds such as ``< 20 copies/mL``, da
 years, some after screening), conditions (SNOMED CT, with their ICD-10-CM source codes), drug
 exposures (RxNorm ingredients, classed by ATC through ``concept_ancestor`` and
 ``concept_relationship``), procedures (CPT-4), deaths and observation periods, and the vocabulary
-tables. Draws are hashes of (row, salt, seed), not ``random()``: ``setseed`` does not make
+tables, with the primary keys OHDSI's DDL declares (``--no-keys``: without them; critlang's
+query then keeps what orders rows that share an id). Draws are hashes of (row, salt, seed), not ``random()``: ``setseed`` does not make
 ``random()`` reproducible row by row when DuckDB runs on several threads, and the same seed must
 give the same database. Concept ids are local ones (above 2,000,000,000) except the few the CDM
 fixes (gender, operators, type); the codes are real LOINC, UCUM, SNOMED CT, ICD-10-CM, RxNorm,
@@ -317,8 +318,24 @@ def _values(rows: list[tuple[Any, ...]]) -> str:
     return ", ".join("(" + ", ".join(literal(value) for value in row) + ")" for row in rows)
 
 
-def generate(path: Path, persons: int, seed: int = SEED) -> dict[str, int]:
-    """Write the cohort to a new DuckDB database at ``path``; the row count of each table."""
+# The primary keys OHDSI's DDL for DuckDB declares (OMOPCDM_duckdb_5.4_primary_keys.sql) on the
+# tables the cohort has.
+PRIMARY_KEYS = {
+    "person": "person_id",
+    "observation_period": "observation_period_id",
+    "visit_occurrence": "visit_occurrence_id",
+    "condition_occurrence": "condition_occurrence_id",
+    "drug_exposure": "drug_exposure_id",
+    "procedure_occurrence": "procedure_occurrence_id",
+    "measurement": "measurement_id",
+    "observation": "observation_id",
+    "concept": "concept_id",
+}
+
+
+def generate(path: Path, persons: int, seed: int = SEED, keys: bool = True) -> dict[str, int]:
+    """Write the cohort to a new DuckDB database at ``path``, with the CDM's primary keys unless
+    ``keys`` is false; the row count of each table."""
     import duckdb
 
     concepts, links, ancestors = vocabulary()
@@ -388,6 +405,8 @@ def generate(path: Path, persons: int, seed: int = SEED) -> dict[str, int]:
         ).split(";\n"):  # fmt: skip
             if statement.strip():
                 db.execute(statement)
+        for table, column in PRIMARY_KEYS.items() if keys else ():
+            db.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({column})")
         counts = {}
         for (table,) in db.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
@@ -1120,6 +1139,12 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="profile critlang's query (DuckDB JSON profile)"
     )
+    parser.add_argument(
+        "--no-keys",
+        action="store_true",
+        help="generate the database without the CDM's primary keys (OHDSI's DDL declares them; "
+        "critlang's query then leaves out the order of rows that share an id)",
+    )
     parser.add_argument("--seed", type=int, default=SEED, help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=4, metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1146,7 +1171,8 @@ def main() -> None:
     print(
         f"trial {TRIAL.relative_to(ROOT)} ({len(trial.criteria)} criteria), screening "
         f"{AS_OF}, consent {ANCHORS['consent']}; {os.cpu_count()} CPUs; DuckDB memory_limit "
-        f"{args.memory_limit or 'default (80% of RAM)'}; each screen in a fresh process, once"
+        f"{args.memory_limit or 'default (80% of RAM)'}; each screen in a fresh process, once; "
+        f"{'no primary keys' if args.no_keys else 'the CDM primary keys declared'}"
     )
     print()
     started = time.perf_counter()
@@ -1157,7 +1183,7 @@ def main() -> None:
         for size in sizes:
             database = Path(folder) / f"cohort-{size}.duckdb"
             clock = time.perf_counter()
-            counts = generate(database, size, args.seed)
+            counts = generate(database, size, args.seed, keys=not args.no_keys)
             made = time.perf_counter() - clock
             print(
                 f"cohort of {size:,} persons: {counts['measurement']:,} measurements, "
@@ -1256,7 +1282,7 @@ def _print_table(results: list[dict[str, Any]]) -> None:
             f"{size:>10,} {ours['seconds']:>7.1f} s {ours_rate:>5,.0f} p/s"
             f" {theirs['seconds']:>6.1f} s {size / theirs['seconds']:>6,.0f} p/s"
             f" {ours['seconds'] / theirs['seconds']:>5.1f}x {ours['cpu'] / theirs['cpu']:>8.1f}x"
-            f" {in_memory:>11} {(ours_rate / rate if rate else 0):>9.1f}x"
+            f" {in_memory:>11} {f'{ours_rate / rate:.1f}x' if rate else 'n/a':>10}"
             f"   {_mb(ours['peak_kb']):>18} {_mb(theirs['peak_kb']):>9}"
             f" {_mb(memory['peak_kb']) if memory else 'n/a':>9}",
             flush=True,

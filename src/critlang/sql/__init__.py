@@ -41,6 +41,7 @@ def compile_query(
     conditions: bool = True,
     events: bool = True,
     column_types: Mapping[str, Mapping[str, str]] | None = None,
+    unique_ids: Iterable[str] = (),
 ) -> exp.Select:
     """The trial's criteria as one query over the OMOP tables (see the module docstring).
 
@@ -53,12 +54,18 @@ def compile_query(
     UNKNOWN). ``column_types`` gives the DuckDB types of the database's columns (table and
     column names in lower case, types as ``information_schema.columns.data_type`` writes them):
     a column of a numeric, date or timestamp type is then read as it is, without the round
-    trip through text a CSV export needs (the readings are the same).
+    trip through text a CSV export needs (the readings are the same). ``unique_ids`` names the
+    tables whose ids the database keeps unique (a primary key): ``concept`` and ``person``, and
+    the clinical tables whose ids are moreover all whole numbers from 0 to 2^40 - 2; the query
+    then leaves out what would put the rows that share an id in order. Naming a table whose ids
+    are not so gives wrong rows: :func:`run_duckdb` names only those its database declares so.
 
     Raises :class:`~critlang.errors.CritlangError` naming the criterion and the construct when
     a criterion uses one the SQL backend does not support yet.
     """
-    generator = _generator(trial, as_of, anchors, units, conditions, events, column_types)
+    generator = _generator(
+        trial, as_of, anchors, units, conditions, events, column_types, unique_ids
+    )
     query = generator.query()
     qualified = qualify_tables(query, schema)
     assert isinstance(qualified, type(query))
@@ -74,12 +81,15 @@ def duckdb_text(
     conditions: bool = True,
     events: bool = True,
     column_types: Mapping[str, Mapping[str, str]] | None = None,
+    unique_ids: Iterable[str] = (),
 ) -> str:
     """:func:`compile_query` (without a schema: the OMOP tables unqualified) as DuckDB SQL text,
     made faster: the parts that read the OMOP tables, written in DuckDB's SQL, go in as written
     instead of being parsed and printed again. What :func:`run_duckdb` runs; the same rows as
     the printed :func:`compile_query` (``tests/sql/test_duckdb_text.py``)."""
-    generator = _generator(trial, as_of, anchors, units, conditions, events, column_types)
+    generator = _generator(
+        trial, as_of, anchors, units, conditions, events, column_types, unique_ids
+    )
     return generator.duckdb_text()
 
 
@@ -91,6 +101,7 @@ def _generator(
     conditions: bool,
     events: bool,
     column_types: Mapping[str, Mapping[str, str]] | None,
+    unique_ids: Iterable[str],
 ) -> SqlGenerator:
     options = Options(
         anchors=_anchor_dates(as_of, anchors),
@@ -101,6 +112,7 @@ def _generator(
             table: {column: cells.kind_of(kind) for column, kind in columns.items()}
             for table, columns in (column_types or {}).items()
         },
+        unique=frozenset(unique_ids),
     )
     return SqlGenerator(trial.criteria, trial.dictionary, options)
 

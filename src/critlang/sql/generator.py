@@ -53,13 +53,16 @@ _DAY_ZERO = datetime.date(1, 1, 1)  # where the planner puts an undated result
 @attrs.frozen
 class Options:
     """What the query is compiled for: the anchor dates (lower-case names), the unit codes it
-    knows, and whether the export has a conditions and an events section."""
+    knows, whether the export has a conditions and an events section, the types of its
+    columns (``kinds``) and the tables whose ids it keeps unique (``unique``: see
+    :func:`critlang.sql.compile_query`)."""
 
     anchors: Mapping[str, datetime.date]
     units: tuple[str, ...]
     conditions: bool = True
     events: bool = True
     kinds: source.Kinds = attrs.field(factory=dict)
+    unique: frozenset[str] = frozenset()
 
 
 class SqlGenerator:
@@ -83,7 +86,12 @@ class SqlGenerator:
         """The whole query: one row per person, ``person_id``, ``verdict``, an outcome column
         per criterion (named by its id)."""
         query, ctes = self._compiled()
-        sources = source.source_ctes(self.dictionary, deaths=self._deaths, kinds=self.options.kinds)
+        sources = source.source_ctes(
+            self.dictionary,
+            deaths=self._deaths,
+            kinds=self.options.kinds,
+            unique=self.options.unique,
+        )
         return _with(query, [*sources, *ctes])
 
     def duckdb_text(self) -> str:
@@ -92,7 +100,10 @@ class SqlGenerator:
         printed by sqlglot."""
         query, ctes = self._compiled()
         sources = source.duckdb_source_ctes(
-            self.dictionary, deaths=self._deaths, kinds=self.options.kinds
+            self.dictionary,
+            deaths=self._deaths,
+            kinds=self.options.kinds,
+            unique=self.options.unique,
         )
         compiled = _with(query, ctes).sql(dialect="duckdb", copy=False)
         head, _, rest = compiled.partition(" ")

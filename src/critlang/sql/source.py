@@ -97,6 +97,14 @@ _OCCURRENCE_TABLES = (
     _Table(omop.PROCEDURE, PROCEDURE),
     _Table(omop.VISIT, VISIT),
 )
+# The tables whose ids the query can take as unique (``unique`` of :func:`source_ctes`), with
+# their id column; the clinical tables' ids must moreover be whole numbers below ID_LIMIT.
+ID_COLUMNS = {
+    "concept": "concept_id",
+    "person": "person_id",
+    **{table.spec.table: table.spec.id for table in _LAB_TABLES + _OCCURRENCE_TABLES},
+}
+CLINICAL = frozenset(table.spec.table for table in _LAB_TABLES + _OCCURRENCE_TABLES)
 # The columns each table must have for the query (a view can supply missing ones as NULL).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "person": ("person_id", *omop.PERSON_COLUMNS),
@@ -222,15 +230,19 @@ def _drug_ids(kinds: Kinds) -> str:
 @attrs.frozen
 class _Read:
     """A table's cells read (the common table expression ``name``, ``body``): its ``columns``,
-    and ``rank``, the ``tie`` of a row whose id repeats."""
+    and ``rank``, the ``tie`` of a row whose id repeats; ``unique`` when no id repeats (the
+    database says so: see :func:`_source_parts`), so that no row has a tie to break."""
 
     name: str
     body: str
     columns: str
     rank: str
+    unique: bool
 
     def tied(self) -> str:
         """Its rows with ``tie``, which orders the rows whose id repeats (0 for the others)."""
+        if self.unique:
+            return f"SELECT {self.columns}, 0 AS tie FROM {self.name}"
         return (
             f"SELECT {self.columns}, 0 AS tie FROM {self.name} WHERE NOT repeated"
             f" UNION ALL SELECT {self.columns}, {self.rank} AS tie FROM {self.name} WHERE repeated"
@@ -238,17 +250,24 @@ class _Read:
 
 
 def _cells_select(
-    table: _Table, repeats: str, wanted: dict[str, str | None], kinds: Mapping[str, str | None]
+    table: _Table,
+    repeats: str | None,
+    wanted: dict[str, str | None],
+    kinds: Mapping[str, str | None],
 ) -> _Read:
     """A table's cells, read, under common names (``wanted``: SQL over the table's columns,
-    ``None`` for NULL)."""
+    ``None`` for NULL); ``repeats`` names the common table expression of the ids that repeat,
+    ``None`` when the table's ids are unique whole numbers (its rows need no tie)."""
     spec = table.spec
 
     def kind(column: str) -> str | None:
         return kinds.get(column)
 
     person = cells.identifier_of("person_id", kind("person_id"))
-    number, text = _row_number(spec.id, kinds), _row_text(spec.id, kinds)
+    if repeats is None:  # a whole number from 0 to _ID_LIMIT - 1 in every row
+        number, text = f"CAST({spec.id} AS BIGINT)", "CAST(NULL AS VARCHAR)"
+    else:
+        number, text = _row_number(spec.id, kinds), _row_text(spec.id, kinds)
     items = [
         f"{person} AS person_id",
         f"{table.order} AS table_order",
@@ -261,6 +280,9 @@ def _cells_select(
         for name, value in wanted.items()
     ]
     names = [item.rsplit(" AS ", 1)[1] for item in items]
+    name, columns = f"{spec.table}_read", ", ".join(names)
+    if repeats is None:
+        return _Read(name, f"SELECT {', '.join(items)} FROM {spec.table}", columns, "1", True)
     # The rows whose id repeats carry their cells, to be put in order by them (the reader's
     # _canonical) as tie; rows with the same cells read the same, so which comes first does not
     # matter. Every other row has tie 0 (its cells are never read for the order).
@@ -275,12 +297,10 @@ def _cells_select(
         f"SELECT {', '.join(items)} FROM {spec.table} LEFT JOIN {repeats}"
         f" ON repeat_table = {table.order} AND COALESCE(repeat_number, -1) = COALESCE({number}, -1)"
     )
-    name = f"{spec.table}_read"
-    columns = ", ".join(names)
     # by the id's text first (ids of one number, or none), then by the cells
     order = ", ".join(f"{key} {_C}" for key in ["COALESCE(row_text, '')", *contents])
     rank = f"DENSE_RANK() OVER (PARTITION BY person_id, row_number ORDER BY {order})"
-    return _Read(name, read, columns, rank)
+    return _Read(name, read, columns, rank, False)
 
 
 # A lab result's place in its person's record order (``record_key``) is a BIGINT below 2^41, so
@@ -289,17 +309,22 @@ def _cells_select(
 # or 1) and the id's number (ids that are not numbers first), when no id of theirs repeats (no
 # tie to break) and each is below 2^40 - 1. The other persons' rows are ranked in record order
 # (``_IRREGULAR``).
-_ID_LIMIT = 2**40 - 1
+ID_LIMIT = _ID_LIMIT = 2**40 - 1
 _REGULAR_KEY = f"table_order * {2**40} + COALESCE(row_number + 1, 0)"
 _IRREGULAR = f"repeated OR row_number >= {_ID_LIMIT}"
 _OF_IRREGULAR = "EXISTS (SELECT 1 FROM lab_irregular AS i WHERE i.person_id = c.person_id)"
 
 
-def _lab_union(reads: list[_Read]) -> tuple[str, str]:
-    """``lab_irregular`` (the persons whose rows are ranked) and ``lab_cells``: every lab
-    row with ``tie`` and ``record_key``."""
+def _lab_union(reads: list[_Read]) -> tuple[str | None, str]:
+    """``lab_irregular`` (the persons whose rows are ranked; ``None`` when no table's ids can
+    repeat) and ``lab_cells``: every lab row with ``tie`` and ``record_key``."""
+    if all(read.unique for read in reads):
+        return None, " UNION ALL ".join(
+            f"SELECT {read.columns}, 0 AS tie, {_REGULAR_KEY} AS record_key FROM {read.name}"
+            for read in reads
+        )
     irregular = " UNION ALL ".join(
-        f"SELECT person_id FROM {read.name} WHERE {_IRREGULAR}" for read in reads
+        f"SELECT person_id FROM {read.name} WHERE {_IRREGULAR}" for read in reads if not read.unique
     )
     persons = f"SELECT DISTINCT person_id FROM ({irregular}) AS rows WHERE person_id IS NOT NULL"
     regular = [
@@ -319,7 +344,7 @@ def _lab_union(reads: list[_Read]) -> tuple[str, str]:
     return persons, " UNION ALL ".join([*regular, ranked])
 
 
-def _lab_cells(kinds: Kinds) -> list[tuple[str, str]]:
+def _lab_cells(kinds: Kinds, unique: frozenset[str]) -> list[tuple[str, str]]:
     reads = []
     for table in _LAB_TABLES:
         present = set(table.spec.columns)
@@ -337,7 +362,7 @@ def _lab_cells(kinds: Kinds) -> list[tuple[str, str]]:
         value = "value_as_number"
         read_cells = _cells_select(
             table,
-            "lab_repeats",
+            None if table.spec.table in unique else "lab_repeats",
             {
                 "dated": f"({cells.present(day, types.get(day))}"
                 f" OR {cells.present(moment, types.get(moment))})",
@@ -361,12 +386,12 @@ def _lab_cells(kinds: Kinds) -> list[tuple[str, str]]:
     persons, union = _lab_union(reads)
     return [
         *((read.name, read.body) for read in reads),
-        ("lab_irregular", persons),
+        *([("lab_irregular", persons)] if persons is not None else []),
         ("lab_cells", union),
     ]
 
 
-def _occurrence_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
+def _occurrence_cells(kinds: Kinds, unique: frozenset[str]) -> tuple[list[tuple[str, str]], str]:
     reads, selects = [], []
     for table in _OCCURRENCE_TABLES:
         types = kinds.get(table.spec.table, {})
@@ -385,18 +410,14 @@ def _occurrence_cells(kinds: Kinds) -> tuple[list[tuple[str, str]], str]:
             else None,
             "status_text": cells.cell(status, types.get(status)) if condition else None,
         }
-        read = _cells_select(table, "occurrence_repeats", wanted, types)
+        repeats = None if table.spec.table in unique else "occurrence_repeats"
+        read = _cells_select(table, repeats, wanted, types)
         reads.append((read.name, read.body))
         selects.append(read.tied())
     return reads, " UNION ALL ".join(selects)
 
 
-_CONCEPTS = f"""
-SELECT id, system, value, vocabulary, name FROM (
-  SELECT id, system, value, vocabulary, name,
-    ROW_NUMBER() OVER (PARTITION BY id ORDER BY (system || ':' || value) {_C}, vocabulary {_C},
-                                                 name {_C}) AS copy
-  FROM (
+_CONCEPT_ROWS = f"""
     SELECT {cells.identifier("concept_id_text")} AS id,
       CASE WHEN TRIM(vocabulary_text) = 'CPT4' THEN 'CPT'
            ELSE REPLACE(TRIM(vocabulary_text), ' ', '_') END AS system,
@@ -406,9 +427,20 @@ SELECT id, system, value, vocabulary, name FROM (
                  {cells.text("vocabulary_id")} AS vocabulary_text,
                  {cells.text("concept_code")} AS code_text,
                  {cells.text("concept_name")} AS name_text FROM concept) AS texts
-    WHERE vocabulary_text IS NOT NULL AND code_text IS NOT NULL) AS read
+    WHERE vocabulary_text IS NOT NULL AND code_text IS NOT NULL
+"""
+_CONCEPTS = f"""
+SELECT id, system, value, vocabulary, name FROM (
+  SELECT id, system, value, vocabulary, name,
+    ROW_NUMBER() OVER (PARTITION BY id ORDER BY (system || ':' || value) {_C}, vocabulary {_C},
+                                                 name {_C}) AS copy
+  FROM ({_CONCEPT_ROWS}) AS read
   WHERE id IS NOT NULL) AS numbered
 WHERE copy = 1
+"""
+# When ``concept_id`` is unique (the database's primary key), each id is one row already.
+_UNIQUE_CONCEPTS = f"""
+SELECT id, system, value, vocabulary, name FROM ({_CONCEPT_ROWS}) AS read WHERE id IS NOT NULL
 """
 
 
@@ -444,6 +476,8 @@ SELECT person_id, MIN(birth_date) AS birth_date, MIN(sex) AS sex,
     AS conflicting
 FROM person_readings GROUP BY person_id
 """
+# When ``person_id`` is unique (the database's primary key), no person's rows can disagree.
+_UNIQUE_PERSONS = "SELECT person_id, birth_date, sex, FALSE AS conflicting FROM person_readings"
 
 _RXNORM_LINKS = f"""
 SELECT {cells.identifier("one_text")} AS one, {cells.identifier("two_text")} AS two, relationship
@@ -660,20 +694,28 @@ def dictionary_codes(dictionary: Dictionary) -> exp.Expr:
 
 
 def _source_parts(
-    dictionary: Dictionary, *, deaths: bool, kinds: Kinds
+    dictionary: Dictionary, *, deaths: bool, kinds: Kinds, unique: frozenset[str]
 ) -> list[tuple[str, str | exp.Expr]]:
     """The source common table expressions, in dependency order: DuckDB SQL templates, and the
-    dictionary's codes as a tree."""
-    lab_reads = _lab_cells(kinds)
-    occurrence_reads, occurrence_cells = _occurrence_cells(kinds)
+    dictionary's codes as a tree. ``unique`` names the tables whose ids the caller knows to be
+    unique (``concept``, ``person``), and whole numbers from 0 to 2^40 - 2 as well (the
+    clinical tables): what would put rows that share an id in order is left out for them."""
+    lab_reads = _lab_cells(kinds, unique)
+    occurrence_reads, occurrence_cells = _occurrence_cells(kinds, unique)
+    labs_repeating = tuple(t for t in _LAB_TABLES if t.spec.table not in unique)
+    occurrences_repeating = tuple(t for t in _OCCURRENCE_TABLES if t.spec.table not in unique)
     parts: list[tuple[str, str | exp.Expr]] = [
-        ("concepts", _CONCEPTS),
+        ("concepts", _UNIQUE_CONCEPTS if "concept" in unique else _CONCEPTS),
         ("person_cells", _person_cells(kinds)),
         ("person_readings", _PERSON_READINGS),
-        ("persons", _PERSONS),
-        ("lab_repeats", _repeated_rows(_LAB_TABLES, kinds)),
+        ("persons", _UNIQUE_PERSONS if "person" in unique else _PERSONS),
+        *([("lab_repeats", _repeated_rows(labs_repeating, kinds))] if labs_repeating else []),
         *lab_reads,
-        ("occurrence_repeats", _repeated_rows(_OCCURRENCE_TABLES, kinds)),
+        *(
+            [("occurrence_repeats", _repeated_rows(occurrences_repeating, kinds))]
+            if occurrences_repeating
+            else []
+        ),
         *occurrence_reads,
         ("occurrence_cells", occurrence_cells),
         ("code_cells", _code_cells(kinds)),
@@ -697,22 +739,33 @@ def _source_parts(
 
 
 def source_ctes(
-    dictionary: Dictionary, *, deaths: bool, kinds: Kinds = _NO_KINDS
+    dictionary: Dictionary,
+    *,
+    deaths: bool,
+    kinds: Kinds = _NO_KINDS,
+    unique: frozenset[str] = frozenset(),
 ) -> list[tuple[str, exp.Expr]]:
     """The common table expressions that read the OMOP tables, in dependency order; ``kinds``
-    are the types of the database's columns, read without a round trip through text."""
+    are the types of the database's columns, read without a round trip through text; ``unique``
+    the tables whose ids are known unique (see :func:`_source_parts`)."""
     return [
         (name, _parse(body) if isinstance(body, str) else body)
-        for name, body in _source_parts(dictionary, deaths=deaths, kinds=kinds)
+        for name, body in _source_parts(dictionary, deaths=deaths, kinds=kinds, unique=unique)
     ]
 
 
-def duckdb_source_ctes(dictionary: Dictionary, *, deaths: bool, kinds: Kinds = _NO_KINDS) -> str:
+def duckdb_source_ctes(
+    dictionary: Dictionary,
+    *,
+    deaths: bool,
+    kinds: Kinds = _NO_KINDS,
+    unique: frozenset[str] = frozenset(),
+) -> str:
     """:func:`source_ctes` as DuckDB SQL text (``name AS (…), …``; tables unqualified): the
     templates as they are written, in DuckDB's SQL, without parsing them and printing them
     again (in a process that compiles one query, that round trip is most of the compiling)."""
     items = []
-    for name, body in _source_parts(dictionary, deaths=deaths, kinds=kinds):
+    for name, body in _source_parts(dictionary, deaths=deaths, kinds=kinds, unique=unique):
         text = body if isinstance(body, str) else body.sql(dialect="duckdb", copy=False)
         materialized = "MATERIALIZED " if name in MATERIALIZED else ""
         items.append(f"{name} AS {materialized}({text.strip()})")
