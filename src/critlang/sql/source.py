@@ -360,6 +360,12 @@ def _lab_cells(kinds: Kinds, unique: frozenset[str]) -> list[tuple[str, str]]:
 
         day, moment = table.spec.start
         value = "value_as_number"
+        has_number = cells.present(value, types.get(value))
+
+        def verbatim(column: str, kind: str | None, number: str = has_number) -> str:
+            """The value's words, read only where there is no number (the rows that use it)."""
+            return f"CASE WHEN NOT ({number}) THEN {cells.cell(column, kind)} END"
+
         read_cells = _cells_select(
             table,
             None if table.spec.table in unique else "lab_repeats",
@@ -369,7 +375,7 @@ def _lab_cells(kinds: Kinds, unique: frozenset[str]) -> list[tuple[str, str]]:
                 "result_date": f"COALESCE({cells.date_of(day, types.get(day))},"
                 f" {cells.date_of(moment, types.get(moment))})",
                 "operator_id": read(cells.identifier_of, "operator_concept_id"),
-                "has_number": cells.present(value, types.get(value)),
+                "has_number": has_number,
                 "number_read": f"CASE WHEN {cells.present(value, types.get(value))}"
                 f" THEN {cells.is_number_of(value, types.get(value))} ELSE FALSE END",
                 "value": cells.number_of(value, types.get(value)),
@@ -378,7 +384,7 @@ def _lab_cells(kinds: Kinds, unique: frozenset[str]) -> list[tuple[str, str]]:
                 "unit_concept_id": read(cells.identifier_of, "unit_concept_id"),
                 "low": read(cells.number_of, "range_low"),
                 "high": read(cells.number_of, "range_high"),
-                "verbatim": read(cells.cell, "value_source_value"),
+                "verbatim": read(verbatim, "value_source_value"),
             },
             types,
         )
