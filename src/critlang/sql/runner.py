@@ -179,15 +179,19 @@ class _Export:
         return frozenset(unique)
 
     def unit_codes(self) -> list[str]:
-        """The UCUM codes of the units the results use."""
+        """The UCUM codes of the units the results use (each distinct cell read once: the
+        tables hold millions of rows and a few dozen units)."""
         rows = self.connection.execute(
             f"""
             SELECT DISTINCT TRIM(CAST(concept_code AS VARCHAR)) FROM {_SCHEMA}.concept
             WHERE TRIM(CAST(vocabulary_id AS VARCHAR)) = 'UCUM'
               AND TRY_CAST(CAST(concept_id AS VARCHAR) AS BIGINT) IN (
-                SELECT TRY_CAST(CAST(unit_concept_id AS VARCHAR) AS BIGINT) FROM {_SCHEMA}.measurement
-                UNION
-                SELECT TRY_CAST(CAST(unit_concept_id AS VARCHAR) AS BIGINT) FROM {_SCHEMA}.observation)
+                SELECT TRY_CAST(unit AS BIGINT) FROM (
+                  SELECT CAST(unit_concept_id AS VARCHAR) AS unit
+                  FROM (SELECT DISTINCT unit_concept_id FROM {_SCHEMA}.measurement) AS results
+                  UNION SELECT CAST(unit_concept_id AS VARCHAR)
+                  FROM (SELECT DISTINCT unit_concept_id FROM {_SCHEMA}.observation) AS facts)
+                  AS used)
             """
         ).fetchall()
         return sorted(str(code) for (code,) in rows if code)

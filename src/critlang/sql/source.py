@@ -801,8 +801,11 @@ SELECT DISTINCT TRIM(code_text) AS code FROM (
   SELECT {cells.text("concept_code")} AS code_text, {cells.text("vocabulary_id")} AS vocabulary_text,
          {cells.identifier(cells.text("concept_id"))} AS id FROM concept) AS units
 WHERE TRIM(vocabulary_text) = 'UCUM' AND code_text IS NOT NULL AND id IN (
-  SELECT {cells.identifier(cells.text("unit_concept_id"))} FROM measurement
-  UNION SELECT {cells.identifier(cells.text("unit_concept_id"))} FROM observation)
+  SELECT {cells.identifier(cells.text("unit_concept_id"))} FROM (
+    SELECT CAST(unit_concept_id AS VARCHAR) AS unit_concept_id
+    FROM (SELECT DISTINCT unit_concept_id FROM measurement) AS results
+    UNION SELECT CAST(unit_concept_id AS VARCHAR)
+    FROM (SELECT DISTINCT unit_concept_id FROM observation) AS facts) AS used)
 ORDER BY code
 """
 
