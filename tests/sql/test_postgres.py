@@ -30,10 +30,12 @@ import critlang
 from critlang.data import omop
 from critlang.errors import CritlangError
 from critlang.sql import compile_query, render, run_postgres
+from critlang.sql.postgres import _Database
+from critlang.sql.source import ID_COLUMNS, ID_LIMIT
 from tests.conftest import FIXTURES, ROOT, extract_synthea_omop
 from tests.sql.cohorts import AS_OF, Screened, exports, reference_screen, write_export
 from tests.sql.test_differential import trials
-from tests.sql.warehouse import load_postgres, warehouse_rows
+from tests.sql.warehouse import csv_tables, load_postgres, warehouse_rows
 
 try:
     import psycopg
@@ -329,3 +331,59 @@ def test_generated_trials_agree_on_generated_exports(
         _load(postgres_dsn, export, schema, typed=typed)
         expected = reference_screen(trial, export, AS_OF)
         assert postgres_screen(trial, postgres_dsn, schema, AS_OF) == expected
+
+
+@pytest.fixture(scope="module")
+def keyed_schema(postgres_dsn: str, postgres_schema: Schema) -> str:
+    """The fixture with the primary keys OHDSI's DDL declares, on each table it has."""
+    schema = postgres_schema("keyed")
+    with psycopg.connect(postgres_dsn) as connection:
+        load_postgres(connection, FIXTURE, schema)
+        with connection.cursor() as cursor:
+            for table, _, _ in csv_tables(FIXTURE):
+                if table in ID_COLUMNS:
+                    cursor.execute(
+                        f'ALTER TABLE "{schema}"."{table}" ADD PRIMARY KEY ("{ID_COLUMNS[table]}")'
+                    )
+        connection.commit()
+    return schema
+
+
+def test_the_primary_keys_are_found(postgres_dsn: str, keyed_schema: str) -> None:
+    with psycopg.connect(postgres_dsn) as connection, connection.cursor() as cursor:
+        unique = _Database(cursor, keyed_schema).unique_ids(cursor)
+    present = {table for table, _, _ in csv_tables(FIXTURE)}
+    assert unique == frozenset(ID_COLUMNS) & present
+    assert {"person", "concept", "measurement", "condition_occurrence"} <= unique
+
+
+def test_no_keys_no_unique_ids(postgres_dsn: str, fixture_schema: str) -> None:
+    with psycopg.connect(postgres_dsn) as connection, connection.cursor() as cursor:
+        assert _Database(cursor, fixture_schema).unique_ids(cursor) == frozenset()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
+def test_example_trials_on_a_keyed_schema(postgres_dsn: str, keyed_schema: str, path: Path) -> None:
+    """The query without what orders rows that share an id gives the evaluator's rows."""
+    trial = critlang.load(path)
+    as_of = datetime.date(2025, 6, 2)
+    expected = reference_screen(trial, FIXTURE, as_of)
+    assert postgres_screen(trial, postgres_dsn, keyed_schema, as_of) == expected
+
+
+def test_ids_beyond_the_order_key_are_not_taken_as_unique(
+    postgres_dsn: str, postgres_schema: Schema
+) -> None:
+    schema = postgres_schema("far_ids")
+    with psycopg.connect(postgres_dsn) as connection:
+        load_postgres(connection, FIXTURE, schema)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{schema}".measurement SET measurement_id = {ID_LIMIT}'
+                f' WHERE measurement_id = (SELECT MAX(measurement_id) FROM "{schema}".measurement)'
+            )
+            cursor.execute(f'ALTER TABLE "{schema}".measurement ADD PRIMARY KEY (measurement_id)')
+            cursor.execute(f'ALTER TABLE "{schema}".person ADD PRIMARY KEY (person_id)')
+        connection.commit()
+        with connection.cursor() as cursor:
+            assert _Database(cursor, schema).unique_ids(cursor) == {"person"}

@@ -24,7 +24,15 @@ from sqlglot import exp
 
 from critlang.errors import CritlangError
 from critlang.sql.runner import SqlRow
-from critlang.sql.source import source_select, table_columns, unit_codes_query, with_sources
+from critlang.sql.source import (
+    CLINICAL,
+    ID_COLUMNS,
+    ID_LIMIT,
+    source_select,
+    table_columns,
+    unit_codes_query,
+    with_sources,
+)
 
 if TYPE_CHECKING:
     from critlang.trial import Trial
@@ -53,6 +61,25 @@ WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema')
   AND lower(c.table_name) = ANY(%s)
 ORDER BY c.table_schema, c.table_name, c.ordinal_position
 """
+
+
+# The one-column primary keys and unique constraints of a schema's tables, with the column's type
+# and whether it may be NULL.
+_KEYS = """
+SELECT t.table_name, k.column_name, t.constraint_type, c.data_type, c.is_nullable
+FROM information_schema.table_constraints AS t
+JOIN information_schema.key_column_usage AS k
+  ON k.constraint_schema = t.constraint_schema AND k.constraint_name = t.constraint_name
+  AND k.table_name = t.table_name
+JOIN information_schema.columns AS c
+  ON c.table_schema = t.table_schema AND c.table_name = t.table_name
+  AND c.column_name = k.column_name
+WHERE t.table_schema = %s AND t.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
+  AND (SELECT count(*) FROM information_schema.key_column_usage AS o
+       WHERE o.constraint_schema = t.constraint_schema
+         AND o.constraint_name = t.constraint_name) = 1
+"""
+_INTEGERS = frozenset({"smallint", "integer", "bigint"})
 
 
 def _load_psycopg() -> Any:
@@ -100,6 +127,35 @@ class _Database:
             name, columns = self.tables.get(table, (table, None))
             sources[table] = source_select(table, columns, self.schema, name)
         return sources
+
+    def unique_ids(self, cursor: Any) -> frozenset[str]:
+        """The tables whose id is a primary key (or UNIQUE and NOT NULL) of an integer type,
+        and (the clinical tables) whose ids all lie from 0 to ID_LIMIT - 1 (their MIN and MAX,
+        which the key's index answers): the query needs no order for rows that share an id
+        there (see :func:`critlang.sql.compile_query`)."""
+        cursor.execute(_KEYS, [self.schema])
+        keyed: dict[str, str] = {}
+        for table, column, kind, data_type, nullable in cursor.fetchall():
+            name, _ = self.tables.get(str(table).lower(), ("", {}))
+            if name != str(table) or str(data_type) not in _INTEGERS:
+                continue  # another table of the same name in another case, or not whole numbers
+            if kind == "PRIMARY KEY" or nullable == "NO":
+                keyed[str(table).lower()] = str(column)
+        unique = set()
+        for table, column in ID_COLUMNS.items():
+            found = keyed.get(table)
+            if found is None or found.lower() != column:
+                continue
+            if table in CLINICAL:
+                name, _ = self.tables[table]
+                real = exp.to_identifier(found, quoted=True).sql("postgres")
+                where = exp.table_(name, db=self.schema, quoted=True).sql("postgres")
+                cursor.execute(f"SELECT MIN({real}), MAX({real}) FROM {where}")
+                least, most = cursor.fetchone() or (None, None)
+                if least is not None and not (most is not None and 0 <= least <= most < ID_LIMIT):
+                    continue
+            unique.add(table)
+        return frozenset(unique)
 
     def has_section(self, *tables: str) -> bool:
         """Whether the reader would read every one of ``tables`` (there, with the columns it
@@ -156,6 +212,7 @@ def run_postgres(
                     units=units,
                     conditions=database.has_section("condition_occurrence"),
                     events=database.has_section("drug_exposure", "procedure_occurrence"),
+                    unique_ids=database.unique_ids(cursor),
                 )
                 query = with_sources(query, {t: s.copy() for t, s in sources.items()})
                 cursor.execute(render(query, "postgres", pretty=False))
