@@ -280,6 +280,33 @@ def test_what_the_sql_cannot_screen_exactly_is_screened_in_memory(demo: Trial) -
     assert "18 decimal places" in note
 
 
+def test_staged_results_of_one_day_in_record_order() -> None:
+    """Results of one lab on one day: the last in the record is the latest, the first the
+    earliest, as the reader orders them (the staged query takes a row's place from its id)."""
+    trial = parse(
+        "inclusion\n"
+        '  I1 "Latest": latest(hemoglobin) >= 12 g/dL\n'
+        '  I2 "Earliest": earliest(hemoglobin) >= 12 g/dL\n'
+        '  I3 "Latest platelets": latest(platelets) >= 100 x10^9/L\n',
+        "ties.crit",
+    )
+
+    def record(identifier: str, values: list[int]) -> dict[str, Any]:
+        labs = [
+            {"name": "hemoglobin", "value": value, "unit": "g/dL", "date": "2025-05-20"}
+            for value in values
+        ]
+        labs.insert(1, {"name": "platelets", "value": 150, "unit": "10*9/L", "date": "2025-05-20"})
+        return {"id": identifier, "anchors": {"screening": "2025-06-02"}, "labs": labs}
+
+    records = [record("A", [10, 13, 11]), record("B", [13, 10]), record("C", [11, 12, 13])]
+    memory, _ = both(trial, records)
+    outcomes = {row.id: [outcome.value for outcome in row.outcomes] for row in memory.rows}
+    assert outcomes["A"][:2] == ["not_met", "not_met"]  # latest 11, earliest 10
+    assert outcomes["B"][:2] == ["not_met", "met"]
+    assert outcomes["C"][:2] == ["met", "not_met"]
+
+
 def test_decimal_text() -> None:
     assert decimal_text(Fraction(3, 2)) == "1.5"
     assert decimal_text(Fraction(-1, 8)) == "-0.125"

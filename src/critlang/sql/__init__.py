@@ -55,10 +55,11 @@ def compile_query(
     column names in lower case, types as ``information_schema.columns.data_type`` writes them):
     a column of a numeric, date or timestamp type is then read as it is, without the round
     trip through text a CSV export needs (the readings are the same). ``unique_ids`` names the
-    tables whose ids the database keeps unique (a primary key): ``concept`` and ``person``, and
-    the clinical tables whose ids are moreover all whole numbers from 0 to 2^40 - 2; the query
-    then leaves out what would put the rows that share an id in order. Naming a table whose ids
-    are not so gives wrong rows: :func:`run_duckdb` names only those its database declares so.
+    tables whose ids are known unique: ``concept`` and ``person`` (a primary key), and the
+    clinical tables whose ids are whole numbers from 0 to 2^40 - 2 that no two rows of one
+    person share (a primary key is enough); the query then leaves out what would put the rows
+    that share an id in order. Naming a table whose ids are not so gives wrong rows:
+    :func:`run_duckdb` and ``run_postgres`` name only those the database declares so.
 
     Raises :class:`~critlang.errors.CritlangError` naming the criterion and the construct when
     a criterion uses one the SQL backend does not support yet.

@@ -704,8 +704,9 @@ def _source_parts(
 ) -> list[tuple[str, str | exp.Expr]]:
     """The source common table expressions, in dependency order: DuckDB SQL templates, and the
     dictionary's codes as a tree. ``unique`` names the tables whose ids the caller knows to be
-    unique (``concept``, ``person``), and whole numbers from 0 to 2^40 - 2 as well (the
-    clinical tables): what would put rows that share an id in order is left out for them."""
+    unique (``concept``, ``person``), and (the clinical tables) whole numbers from 0 to 2^40 - 2
+    that no two rows of one person share: what would put rows that share an id in order is
+    left out for them."""
     lab_reads = _lab_cells(kinds, unique)
     occurrence_reads, occurrence_cells = _occurrence_cells(kinds, unique)
     labs_repeating = tuple(t for t in _LAB_TABLES if t.spec.table not in unique)

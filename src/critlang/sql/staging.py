@@ -57,7 +57,7 @@ from critlang.sql import labs, truth
 from critlang.sql.generator import Options, SqlGenerator
 from critlang.sql.questions import Compare, Known, Members, Question, Unsupported
 from critlang.sql.runner import SqlRow, configure
-from critlang.sql.source import INACTIVE, qualify_tables, table_columns
+from critlang.sql.source import ID_COLUMNS, INACTIVE, qualify_tables, table_columns
 from critlang.sql.units import fact_readings
 from critlang.units import parse_unit
 
@@ -482,6 +482,9 @@ class Staging:
                 units=tuple(sorted(self.units)),
                 conditions=group.conditions,
                 events=group.events,
+                # Staged ids are whole numbers: a person's rows numbered from 1 in each table,
+                # one person row per person, one concept per code.
+                unique=frozenset(ID_COLUMNS),
             )
             query = StagedGenerator(criteria, trial.dictionary, options, group.schema).query()
             text = qualify_tables(query, group.schema).sql(dialect="duckdb", copy=False)
