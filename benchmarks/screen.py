@@ -31,13 +31,11 @@ It is a benchmark, not a test: it prints what it measured and never fails on tim
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
 import platform
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -49,6 +47,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TRIAL = ROOT / "examples" / "NCT06945523.crit"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from process_memory import peak_kb, rss_kb  # noqa: E402  (the benchmarks' folder, just added)
 
 # name: (unit choices with their factor from the first unit, typical low, typical high, ULN)
 _LABS: dict[str, tuple[tuple[tuple[str, float], ...], float, float, float | None]] = {
@@ -183,32 +183,12 @@ def write_cohort(path: Path, size: int) -> None:
 # ---- the two screens, each run in a fresh interpreter --------------------------------------------
 
 
-def _rss_kb() -> int:
-    """The current resident set size (Linux; elsewhere the peak so far)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _peak_kb() -> int:
-    """This process's peak resident set size: ``VmHWM`` on Linux, which starts again at ``exec``
-    (``ru_maxrss`` carries the parent's peak across it, so a child of a parent that grew larger
-    would report the parent's); elsewhere ``ru_maxrss``."""
-    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def _critlang(path: Path, jobs: int) -> dict[str, Any]:
     import critlang
 
     trial = critlang.load(TRIAL)
     trial.evaluate({"id": "warm-up"})  # compile the trial, as a long screen would
-    before = _rss_kb()
+    before = rss_kb()
     start, cpu = time.perf_counter(), time.process_time()
     result = trial.screen(path, jobs=jobs)
     seconds = time.perf_counter() - start
@@ -228,7 +208,7 @@ def _hand_written(path: Path) -> dict[str, Any]:
     import baselines
 
     function = baselines.nct06945523
-    before = _rss_kb()
+    before = rss_kb()
     start, cpu = time.perf_counter(), time.process_time()
     rows = []
     totals = {"eligible": 0, "ineligible": 0, "undetermined": 0, "error": 0}
@@ -263,7 +243,7 @@ def _hand_written(path: Path) -> dict[str, Any]:
 
 def child(kind: str, path: Path, jobs: int) -> None:
     measured = _critlang(path, jobs) if kind == "critlang" else _hand_written(path)
-    measured["peak_kb"] = _peak_kb()
+    measured["peak_kb"] = peak_kb()
     print(json.dumps(measured))
 
 

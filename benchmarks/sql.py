@@ -52,12 +52,10 @@ It is a benchmark, not a test: it prints what it measured and never fails on tim
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -70,6 +68,10 @@ if TYPE_CHECKING:
     from critlang.trial import Trial
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from process_memory import peak_kb, rss_kb  # noqa: E402  (the benchmarks' folder, just added)
+
 TRIAL = ROOT / "examples" / "NCT07480213.crit"
 AS_OF = datetime.date(2025, 6, 2)
 ANCHORS = {"consent": datetime.date(2025, 5, 26)}
@@ -874,26 +876,6 @@ def hand_written_sql() -> str:
 # ---- the three screens, each run in a fresh interpreter ------------------------------------------
 
 
-def _rss_kb() -> int:
-    """The current resident set size (Linux; elsewhere the peak so far)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _peak_kb() -> int:
-    """This process's peak resident set size: ``VmHWM`` on Linux, which starts again at ``exec``
-    (``ru_maxrss`` carries the parent's peak across it, so a child of a parent that grew larger
-    would report the parent's); elsewhere ``ru_maxrss``."""
-    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def _duckdb_settings(options: dict[str, Any], kind: str) -> dict[str, Any]:
     settings: dict[str, Any] = {"temp_directory": str(Path(options["folder"]) / f"spill-{kind}")}
     if options.get("memory_limit"):
@@ -930,7 +912,7 @@ def _measured(
 ) -> dict[str, Any]:
     """Stop the clocks started at ``start``/``cpu``, write ``rows`` and report the run."""
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = _peak_kb()
+    peak = peak_kb()
     _write_rows(out, rows)
     return {
         "seconds": seconds,
@@ -947,7 +929,7 @@ def _critlang(database: Path, out: Path, options: dict[str, Any]) -> dict[str, A
     from critlang.sql import run_duckdb
 
     trial = critlang.load(TRIAL)
-    before = _rss_kb()
+    before = rss_kb()
     start, cpu = time.perf_counter(), time.process_time()
     rows = run_duckdb(trial, database, AS_OF, anchors=ANCHORS)
     table = [(row.person_id, row.verdict, *row.outcomes) for row in rows]
@@ -958,7 +940,7 @@ def _hand_written(database: Path, out: Path, options: dict[str, Any]) -> dict[st
     import duckdb
 
     query = hand_written_sql()
-    before = _rss_kb()
+    before = rss_kb()
     start, cpu = time.perf_counter(), time.process_time()
     connection = duckdb.connect(
         str(database), read_only=True, config=_duckdb_settings(options, "hand")
@@ -976,7 +958,7 @@ def _in_memory(database: Path, out: Path, options: dict[str, Any]) -> dict[str, 
     trial.evaluate({"id": "warm-up"}, as_of=AS_OF, anchors=ANCHORS, evidence=False)
     limit = options.get("limit") or 0
     unknown = (None,) * len(trial.criteria)
-    before = _rss_kb()
+    before = rss_kb()
     start, cpu = time.perf_counter(), time.process_time()
     rows: list[tuple[Any, ...]] = []
     source = read_omop(database, trial.dictionary, memory_limit=options.get("memory_limit"))
