@@ -25,11 +25,9 @@ from sqlglot import exp
 from critlang.errors import CritlangError
 from critlang.sql.runner import SqlRow
 from critlang.sql.source import (
-    CLINICAL,
-    ID_COLUMNS,
-    ID_LIMIT,
     source_select,
     table_columns,
+    unique_tables,
     unit_codes_query,
     with_sources,
 )
@@ -134,28 +132,22 @@ class _Database:
         which the key's index answers): the query needs no order for rows that share an id
         there (see :func:`critlang.sql.compile_query`)."""
         cursor.execute(_KEYS, [self.schema])
-        keyed: dict[str, str] = {}
+        keys: dict[str, set[str]] = {}
         for table, column, kind, data_type, nullable in cursor.fetchall():
             name, _ = self.tables.get(str(table).lower(), ("", {}))
             if name != str(table) or str(data_type) not in _INTEGERS:
                 continue  # another table of the same name in another case, or not whole numbers
             if kind == "PRIMARY KEY" or nullable == "NO":
-                keyed[str(table).lower()] = str(column)
-        unique = set()
-        for table, column in ID_COLUMNS.items():
-            found = keyed.get(table)
-            if found is None or found.lower() != column:
-                continue
-            if table in CLINICAL:
-                name, _ = self.tables[table]
-                real = exp.to_identifier(found, quoted=True).sql("postgres")
-                where = exp.table_(name, db=self.schema, quoted=True).sql("postgres")
-                cursor.execute(f"SELECT MIN({real}), MAX({real}) FROM {where}")
-                least, most = cursor.fetchone() or (None, None)
-                if least is not None and not (most is not None and 0 <= least <= most < ID_LIMIT):
-                    continue
-            unique.add(table)
-        return frozenset(unique)
+                keys.setdefault(str(table).lower(), set()).add(str(column).lower())
+
+        def bounds(table: str, column: str) -> tuple[Any, Any]:
+            name, columns = self.tables[table]
+            real = exp.to_identifier(columns[column], quoted=True).sql("postgres")
+            where = exp.table_(name, db=self.schema, quoted=True).sql("postgres")
+            cursor.execute(f"SELECT MIN({real}), MAX({real}) FROM {where}")
+            return tuple(cursor.fetchone() or (None, None))
+
+        return unique_tables(keys, bounds)
 
     def has_section(self, *tables: str) -> bool:
         """Whether the reader would read every one of ``tables`` (there, with the columns it

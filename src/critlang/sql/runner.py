@@ -23,7 +23,7 @@ from sqlglot import exp
 from critlang.allocation import collector_paused
 from critlang.data.omop_tables import OmopError, csv_files, header, load_duckdb
 from critlang.sql import cells
-from critlang.sql.source import CLINICAL, ID_COLUMNS, ID_LIMIT, table_columns
+from critlang.sql.source import table_columns, unique_tables
 
 if TYPE_CHECKING:
     from critlang.trial import Trial
@@ -149,34 +149,33 @@ class _Export:
         CSV export's cells are text, constrained by nothing: none."""
         if self.schema is None:
             return frozenset()
-        constraints: dict[str, set[tuple[str, tuple[str, ...]]]] = {}
+        # by table and kind of constraint, the columns that have one of their own
+        constraints: dict[str, dict[str, set[str]]] = {}
         for table, kind, columns in self.connection.execute(
             "SELECT table_name, constraint_type, constraint_column_names FROM duckdb_constraints()"
             " WHERE database_name = 'source' AND schema_name = ?",
             [self.schema],
         ).fetchall():
-            names = tuple(str(column).lower() for column in columns or ())
-            constraints.setdefault(str(table).lower(), set()).add((str(kind), names))
-        unique = set()
-        for table, column in ID_COLUMNS.items():
-            found = constraints.get(table, set())
-            key = (column,)
-            if ("PRIMARY KEY", key) not in found and not {("UNIQUE", key), ("NOT NULL", key)} <= (
-                found
-            ):
-                continue
-            if cells.kind_of(self.types.get(table, {}).get(column, "")) != cells.INTEGER:
-                continue
-            if table in CLINICAL:
-                source = f"source.{_name(self.schema)}.{_name(self.tables[table])}"
-                real = _name(self.present[table][column])
-                least, most = self.connection.execute(
-                    f"SELECT MIN({real}), MAX({real}) FROM {source}"
-                ).fetchone() or (None, None)
-                if least is not None and not (most is not None and 0 <= least <= most < ID_LIMIT):
-                    continue
-            unique.add(table)
-        return frozenset(unique)
+            if len(columns or ()) == 1:
+                of_table = constraints.setdefault(str(table).lower(), {})
+                of_table.setdefault(str(kind), set()).add(str(columns[0]).lower())
+        keys = {
+            table: {
+                column
+                for column in found.get("PRIMARY KEY", set())
+                | (found.get("UNIQUE", set()) & found.get("NOT NULL", set()))
+                if cells.kind_of(self.types.get(table, {}).get(column, "")) == cells.INTEGER
+            }
+            for table, found in constraints.items()
+        }
+
+        def bounds(table: str, column: str) -> tuple[Any, Any]:
+            source = f"source.{_name(self.schema or '')}.{_name(self.tables[table])}"
+            real = _name(self.present[table][column])
+            row = self.connection.execute(f"SELECT MIN({real}), MAX({real}) FROM {source}")
+            return row.fetchone() or (None, None)
+
+        return unique_tables(keys, bounds)
 
     def unit_codes(self) -> list[str]:
         """The UCUM codes of the units the results use (each distinct cell read once: the

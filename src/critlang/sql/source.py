@@ -27,7 +27,8 @@ The rows, and the rules they follow (each the SQL twin of the reader's):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
 
 import attrs
 import sqlglot
@@ -105,6 +106,30 @@ ID_COLUMNS = {
     **{table.spec.table: table.spec.id for table in _LAB_TABLES + _OCCURRENCE_TABLES},
 }
 CLINICAL = frozenset(table.spec.table for table in _LAB_TABLES + _OCCURRENCE_TABLES)
+# Ids below this fit a result's place in record order into one BIGINT (see ``_REGULAR_KEY``).
+ID_LIMIT = 2**40 - 1
+
+
+def unique_tables(
+    keys: Mapping[str, Collection[str]], bounds: Callable[[str, str], tuple[Any, Any]]
+) -> frozenset[str]:
+    """The tables the query can take as unique (``unique`` of :func:`source_ctes`): those whose
+    id column is among ``keys`` (by table, the columns the database keeps unique and present
+    and of an integer type: a primary key, or UNIQUE and NOT NULL; names in lower case), and,
+    for the clinical tables, whose ids all lie from 0 to ID_LIMIT - 1 (``bounds(table,
+    column)``: their MIN and MAX, both None for a table without rows)."""
+    unique = set()
+    for table, column in ID_COLUMNS.items():
+        if column not in keys.get(table, ()):
+            continue
+        if table in CLINICAL:
+            least, most = bounds(table, column)
+            if least is not None and not (most is not None and 0 <= least <= most < ID_LIMIT):
+                continue
+        unique.add(table)
+    return frozenset(unique)
+
+
 # The columns each table must have for the query (a view can supply missing ones as NULL).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "person": ("person_id", *omop.PERSON_COLUMNS),
@@ -264,7 +289,7 @@ def _cells_select(
         return kinds.get(column)
 
     person = cells.identifier_of("person_id", kind("person_id"))
-    if repeats is None:  # a whole number from 0 to _ID_LIMIT - 1 in every row
+    if repeats is None:  # a whole number from 0 to ID_LIMIT - 1 in every row
         number, text = f"CAST({spec.id} AS BIGINT)", "CAST(NULL AS VARCHAR)"
     else:
         number, text = _row_number(spec.id, kinds), _row_text(spec.id, kinds)
@@ -308,10 +333,9 @@ def _cells_select(
 # on DuckDB, and a cheap one. For most persons it is worked out from the row alone: the table (0
 # or 1) and the id's number (ids that are not numbers first), when no id of theirs repeats (no
 # tie to break) and each is below 2^40 - 1. The other persons' rows are ranked in record order
-# (``_IRREGULAR``).
-ID_LIMIT = _ID_LIMIT = 2**40 - 1
+# (``_IRREGULAR``); ids at ``ID_LIMIT`` or above are irregular.
 _REGULAR_KEY = f"table_order * {2**40} + COALESCE(row_number + 1, 0)"
-_IRREGULAR = f"repeated OR row_number >= {_ID_LIMIT}"
+_IRREGULAR = f"repeated OR row_number >= {ID_LIMIT}"
 _OF_IRREGULAR = "EXISTS (SELECT 1 FROM lab_irregular AS i WHERE i.person_id = c.person_id)"
 
 
