@@ -8,11 +8,27 @@ from fractions import Fraction
 UNIT_WORDS = {"a": "years", "mo": "months", "wk": "weeks", "d": "days", "h": "hours"}
 
 
+# The texts of the numbers written so far: a screen's explanations write the same values (the
+# results' and thresholds') again and again. Keyed by numerator and denominator (a Fraction's own
+# hash is computed in Python, each time); bounded.
+_WRITTEN: dict[tuple[int, int], str] = {}
+
+
 def number_text(value: Fraction) -> str:
     """``18``, ``1.5``: exact when the value is a short decimal, else six significant digits."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    denominator = value.denominator
+    numerator, denominator = value.numerator, value.denominator
+    if denominator == 1:
+        return str(numerator)
+    key = (numerator, denominator)
+    text = _WRITTEN.get(key)
+    if text is None:
+        text = _decimal_text(value, denominator)
+        if len(_WRITTEN) < 65536:
+            _WRITTEN[key] = text
+    return text
+
+
+def _decimal_text(value: Fraction, denominator: int) -> str:
     for prime in (2, 5):
         while denominator % prime == 0:
             denominator //= prime

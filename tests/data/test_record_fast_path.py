@@ -4,6 +4,7 @@ reads, and leaves every unusual entry (and its problems) to it."""
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -104,3 +105,20 @@ def test_facts_and_anchors_read_as_the_general_path(
     assert dict(record.facts) == expected_facts
     assert dict(record.anchors) == expected_anchors
     assert sorted(record.problems) == sorted(reader.problems)
+
+
+_NUMBERS = st.one_of(
+    st.integers(-(10**20), 10**20),
+    st.decimals(allow_nan=False, allow_infinity=False, places=None),
+    st.sampled_from(
+        [Decimal("1.0"), Decimal("1.00"), Decimal("1"), Decimal("-0"), Decimal("1E+2")]
+    ),
+)
+
+
+@given(st.lists(_NUMBERS, max_size=6))
+def test_numbers_are_made_exact_once_and_alike(numbers: list[int | Decimal]) -> None:
+    # The cache is keyed by a Decimal's text: equal numbers written differently (1.0, 1.00, 1)
+    # are equal Fractions, and each number reads the same the second time.
+    for number in numbers + numbers:
+        assert record_module._exact(number) == Fraction(number)

@@ -347,15 +347,15 @@ class PendingLabs:
                 get("low"),
                 get("high"),
             )
-            exact = _EXACT
+            exact = _exact
             found = results[index] = _lab_result(
                 get("name"),
                 get("code"),
-                value if value.__class__ is str else (exact.get(value) or _exact(value)),
+                value if value.__class__ is str else exact(value),
                 None if unit is None else (_UNIT_CODES.get(unit) or _plain_unit(unit)),
                 None if day is None else (_DAYS.get(day) or _plain_day(day)),
-                None if low is None else (exact.get(low) or _exact(low)),
-                None if high is None else (exact.get(high) or _exact(high)),
+                None if low is None else exact(low),
+                None if high is None else exact(high),
                 _LAB_PLACES[index] if index < 1024 else f"labs[{index}]",
             )
         return found
@@ -717,18 +717,21 @@ def _occurrence(
 
 
 # Numbers repeat across a cohort's records (reference limits, rounded results): each is made a
-# Fraction once. Decimal(1.0) and 1 share an entry, which is right: they are the same number.
-_EXACT: dict[int | Decimal, Fraction] = {}
+# Fraction once. A Decimal is looked up by its text: hashing a Decimal made by the JSON reader
+# (every number read is a new one) costs five times as much as making and hashing its text.
+_EXACT: dict[int | str, Fraction] = {}
 # Lower-case words that Decimal reads as numbers: never a qualitative result.
 _NUMBER_WORDS = frozenset({"nan", "snan", "inf", "infinity"})
 
 
 def _exact(value: int | Decimal) -> Fraction:
-    found = _EXACT.get(value)
+    """A plain number (:func:`_plain_number`) as a Fraction."""
+    key = value if value.__class__ is int else str(value)
+    found = _EXACT.get(key)
     if found is None:
         found = Fraction(value)
         if len(_EXACT) < 65536:
-            _EXACT[value] = found
+            _EXACT[key] = found
     return found
 
 
@@ -808,8 +811,7 @@ def _plain_lab(entry: dict[str, Any], where: str) -> LabResult | None:
     kind = type(value)
     exact: Fraction | str
     if kind is int or (kind is Decimal and value.is_finite()):
-        found = _EXACT.get(value)
-        exact = _exact(value) if found is None else found
+        exact = _exact(value)
     elif kind is str and value.isalpha() and value.islower() and value not in _NUMBER_WORDS:
         exact = value
     else:
