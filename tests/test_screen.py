@@ -225,6 +225,52 @@ def test_per_criterion_counts_and_deciding(examples_screened: ScreenResult) -> N
     assert all(a.excluding >= b.excluding for a, b in itertools.pairwise(deciding))
 
 
+_OUTCOMES = list(Outcome)
+
+
+@given(
+    st.integers(1, 6).flatmap(
+        lambda size: st.tuples(
+            st.lists(st.sampled_from([Outcome.MET, Outcome.NOT_MET]), min_size=size, max_size=size),
+            st.lists(
+                st.tuples(
+                    st.lists(st.sampled_from(_OUTCOMES), min_size=size, max_size=size).map(tuple),
+                    st.integers(1, 5),
+                ),
+                max_size=12,
+            ),
+        )
+    ),
+)
+def test_per_criterion_counts_are_the_patients_counted_one_by_one(
+    drawn: tuple[list[Outcome], list[tuple[tuple[Outcome, ...], int]]],
+) -> None:
+    # Counted once per outcome pattern, weighted by its patients: the same as counting each
+    # patient's outcomes.
+    from critlang import screen as screen_module
+
+    failing, patterns = drawn
+    infos = [
+        screen_module.CriterionInfo(id=f"C{i}", section="inclusion", text="", review=False)
+        for i in range(len(failing))
+    ]
+    patients = [outcomes for outcomes, count in patterns for _ in range(count)]
+    counts = screen_module._counts(infos, failing, patterns)
+    for index, count in enumerate(counts):
+        column = [outcomes[index] for outcomes in patients]
+        assert count.met == column.count(Outcome.MET)
+        assert count.not_met == column.count(Outcome.NOT_MET)
+        assert count.unknown == column.count(Outcome.UNKNOWN)
+        assert count.review == column.count(Outcome.REVIEW)
+        assert count.excluding == column.count(failing[index])
+        assert count.only == sum(
+            1
+            for outcomes in patients
+            if [o is f for o, f in zip(outcomes, failing, strict=True)].count(True) == 1
+            and outcomes[index] is failing[index]
+        )
+
+
 # ---- near misses ---------------------------------------------------------------------------------
 
 
