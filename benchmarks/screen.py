@@ -26,6 +26,7 @@ It is a benchmark, not a test: it prints what it measured and never fails on tim
 
     python benchmarks/screen.py            # 10,000 and 100,000 patients
     python benchmarks/screen.py --quick    # a smoke run: 2,000 patients
+    python benchmarks/screen.py --instructions  # machine instructions (valgrind), not time
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ import json
 import os
 import platform
 import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -183,11 +186,13 @@ def write_cohort(path: Path, size: int) -> None:
 # ---- the two screens, each run in a fresh interpreter --------------------------------------------
 
 
-def _critlang(path: Path, jobs: int) -> dict[str, Any]:
+def _critlang(path: Path, jobs: int, screen: bool = True) -> dict[str, Any]:
     import critlang
 
     trial = critlang.load(TRIAL)
     trial.evaluate({"id": "warm-up"})  # compile the trial, as a long screen would
+    if not screen:
+        return {}
     before = rss_kb()
     start, cpu = time.perf_counter(), time.process_time()
     result = trial.screen(path, jobs=jobs)
@@ -204,10 +209,12 @@ def _critlang(path: Path, jobs: int) -> dict[str, Any]:
 _INCLUSION_FAILS, _EXCLUSION_FAILS = "not_met", "met"
 
 
-def _hand_written(path: Path) -> dict[str, Any]:
+def _hand_written(path: Path, screen: bool = True) -> dict[str, Any]:
     import baselines
 
     function = baselines.nct06945523
+    if not screen:
+        return {}
     before = rss_kb()
     start, cpu = time.perf_counter(), time.process_time()
     rows = []
@@ -242,22 +249,67 @@ def _hand_written(path: Path) -> dict[str, Any]:
 
 
 def child(kind: str, path: Path, jobs: int) -> None:
-    measured = _critlang(path, jobs) if kind == "critlang" else _hand_written(path)
+    # "-setup": everything but the screen (what --instructions subtracts)
+    name, _, setup = kind.partition("-")
+    if name == "critlang":
+        measured = _critlang(path, jobs, screen=not setup)
+    else:
+        measured = _hand_written(path, screen=not setup)
     measured["peak_kb"] = peak_kb()
     print(json.dumps(measured))
 
 
-def run_child(kind: str, path: Path, jobs: int = 1) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", kind, str(path), "--jobs", str(jobs)]
-    env = dict(
+def _child_env() -> dict[str, str]:
+    return dict(
         os.environ,
         PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     )
-    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+
+
+def run_child(kind: str, path: Path, jobs: int = 1) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", kind, str(path), "--jobs", str(jobs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=_child_env())
     if done.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{done.stderr}")
     measured: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return measured
+
+
+def instructions(kind: str, path: Path) -> int:
+    """The machine instructions the child ``kind`` runs, counted by valgrind's cachegrind (the
+    same every run: hash randomisation is off)."""
+    command = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        *(sys.executable, __file__, "--child", kind, str(path), "--jobs", "1"),
+    ]
+    env = dict(_child_env(), PYTHONHASHSEED="0")
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{kind} under valgrind failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def instruction_counts(sizes: list[int]) -> None:
+    """``--instructions``: each screen's instructions (its process's, less those of a process
+    that does everything else), critlang's and the hand-written's, and their ratio: a measure
+    that does not vary with the machine's load, unlike time (it misses what memory costs)."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (its cachegrind tool) on the PATH")
+    print(f"{'patients':>9} {'critlang':>16} {'hand-written':>16} {'ratio':>7}")
+    with tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            path = Path(folder) / f"cohort-{size}.jsonl"
+            write_cohort(path, size)
+            counts = {
+                kind: instructions(kind, path) - instructions(f"{kind}-setup", path)
+                for kind in ("critlang", "baseline")
+            }
+            ours, theirs = counts["critlang"], counts["baseline"]
+            print(f"{size:>9,} {ours:>16,} {theirs:>16,} {ours / theirs:>6.2f}x", flush=True)
 
 
 def agreement(path: Path, limit: int) -> tuple[int, int, list[str]]:
@@ -304,10 +356,19 @@ def main() -> None:
     parser.add_argument(
         "--no-fhir", action="store_true", help="skip the FHIR parsing throughput (fhir.py)"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count each screen's machine instructions under valgrind instead of timing"
+        " (default 2,000 patients)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]), args.jobs)
+        return
+    if args.instructions:
+        instruction_counts(args.sizes or [2000])
         return
     sizes = args.sizes or ([2000] if args.quick else [10_000, 100_000])
     import critlang
