@@ -23,7 +23,7 @@ from sqlglot import exp
 from critlang.allocation import collector_paused
 from critlang.data.omop_tables import OmopError, csv_files, header, load_duckdb
 from critlang.sql import cells
-from critlang.sql.source import table_columns, unique_tables
+from critlang.sql.source import qualify_tables, table_columns, unique_tables, unit_codes_query
 
 if TYPE_CHECKING:
     from critlang.trial import Trial
@@ -178,21 +178,10 @@ class _Export:
         return unique_tables(keys, bounds)
 
     def unit_codes(self) -> list[str]:
-        """The UCUM codes of the units the results use (each distinct cell read once: the
-        tables hold millions of rows and a few dozen units)."""
-        rows = self.connection.execute(
-            f"""
-            SELECT DISTINCT TRIM(CAST(concept_code AS VARCHAR)) FROM {_SCHEMA}.concept
-            WHERE TRIM(CAST(vocabulary_id AS VARCHAR)) = 'UCUM'
-              AND TRY_CAST(CAST(concept_id AS VARCHAR) AS BIGINT) IN (
-                SELECT TRY_CAST(unit AS BIGINT) FROM (
-                  SELECT CAST(unit_concept_id AS VARCHAR) AS unit
-                  FROM (SELECT DISTINCT unit_concept_id FROM {_SCHEMA}.measurement) AS results
-                  UNION SELECT CAST(unit_concept_id AS VARCHAR)
-                  FROM (SELECT DISTINCT unit_concept_id FROM {_SCHEMA}.observation) AS facts)
-                  AS used)
-            """
-        ).fetchall()
+        """The UCUM codes of the units the results use, read as the query reads a result's unit
+        (:func:`~critlang.sql.source.unit_codes_query`, as PostgreSQL's runner reads them)."""
+        query = qualify_tables(unit_codes_query(), _SCHEMA).sql(dialect="duckdb")
+        rows = self.connection.execute(query).fetchall()
         return sorted(str(code) for (code,) in rows if code)
 
 
