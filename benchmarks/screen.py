@@ -458,10 +458,7 @@ def fhir_throughput(quick: bool) -> None:
     command = [sys.executable, str(Path(__file__).with_name("fhir.py"))]
     completed = subprocess.run(
         [*command, *(["--quick"] if quick else [])],
-        env=dict(
-            os.environ,
-            PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-        ),
+        env=_child_env(),
         capture_output=True,
         text=True,
         check=False,

@@ -400,7 +400,7 @@ def _lab_cells(kinds: Kinds, unique: frozenset[str]) -> list[tuple[str, str]]:
                 f" {cells.date_of(moment, types.get(moment))})",
                 "operator_id": read(cells.identifier_of, "operator_concept_id"),
                 "has_number": has_number,
-                "number_read": f"CASE WHEN {cells.present(value, types.get(value))}"
+                "number_read": f"CASE WHEN {has_number}"
                 f" THEN {cells.is_number_of(value, types.get(value))} ELSE FALSE END",
                 "value": cells.number_of(value, types.get(value)),
                 "value_concept_id": read(cells.identifier_of, "value_as_concept_id"),
