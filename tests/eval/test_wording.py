@@ -7,7 +7,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from critlang.wording import number_text
+from critlang.wording import _decimal_text, number_text
 
 
 def test_numbers_are_written_exactly_when_short_else_to_six_digits() -> None:
@@ -20,10 +20,15 @@ def test_numbers_are_written_exactly_when_short_else_to_six_digits() -> None:
 
 @given(st.integers(-(10**9), 10**9), st.integers(0, 12), st.integers(1, 10**6))
 def test_a_number_reads_the_same_every_time(digits: int, places: int, other: int) -> None:
-    # Texts are remembered: asked again (in any order), each number gives the same text, and a
-    # short decimal's text is the number exactly.
+    # Texts are remembered: asked again, in any order, each number gives the text it gave the
+    # first time, which is the text worked out afresh; a decimal of up to six significant
+    # digits and places is written exactly.
     decimal = Fraction(digits, 10**places)
     other_value = Fraction(digits, other)
     first = [number_text(decimal), number_text(other_value)]
-    assert [number_text(decimal), number_text(other_value)] == first
-    assert Fraction(first[0]) == decimal
+    assert [number_text(other_value), number_text(decimal)] == first[::-1]
+    for value, text in zip((decimal, other_value), first, strict=True):
+        if value.denominator != 1:
+            assert text == _decimal_text(value, value.denominator)
+    if abs(digits) < 10**6 and places <= 6:
+        assert Fraction(first[0]) == decimal
