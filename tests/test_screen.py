@@ -271,6 +271,55 @@ def test_per_criterion_counts_are_the_patients_counted_one_by_one(
         )
 
 
+@given(
+    st.integers(1, 6).flatmap(
+        lambda size: st.tuples(
+            st.lists(st.booleans(), min_size=size, max_size=size),
+            st.lists(st.sampled_from([Outcome.MET, Outcome.NOT_MET]), min_size=size, max_size=size),
+            st.lists(
+                st.tuples(
+                    st.lists(st.sampled_from(_OUTCOMES), min_size=size, max_size=size).map(tuple),
+                    st.integers(1, 5),
+                ),
+                max_size=12,
+            ),
+        )
+    ),
+)
+def test_the_funnel_follows_each_patient_through_the_steps(
+    drawn: tuple[list[bool], list[Outcome], list[tuple[tuple[Outcome, ...], int]]],
+) -> None:
+    # Each patient leaves the funnel at the first step (in file order, review items left out)
+    # it fails; "possibly" counts those still in it that met an UNKNOWN step on the way.
+    from critlang import screen as screen_module
+
+    reviews, failing, patterns = drawn
+    infos = [
+        screen_module.CriterionInfo(id=f"C{i}", section="inclusion", text="", review=review)
+        for i, review in enumerate(reviews)
+    ]
+    steps = [index for index, review in enumerate(reviews) if not review]
+    patients = [outcomes for outcomes, count in patterns for _ in range(count)]
+
+    def first(outcomes: tuple[Outcome, ...], wanted: list[Outcome]) -> int:
+        return next(
+            (step for step, index in enumerate(steps) if outcomes[index] is wanted[index]),
+            len(steps),
+        )
+
+    followed = [
+        (first(outcomes, failing), first(outcomes, [Outcome.UNKNOWN] * len(reviews)))
+        for outcomes in patients
+    ]
+    start, *funnel = screen_module._funnel(infos, failing, patterns, len(patients))
+    assert (start.remaining, start.possibly, start.excluded) == (len(patients), 0, 0)
+    assert [step.id for step in funnel] == [f"C{index}" for index in steps]
+    for step, found in enumerate(funnel):
+        assert found.excluded == sum(1 for failed, _ in followed if failed == step)
+        assert found.remaining == sum(1 for failed, _ in followed if failed > step)
+        assert found.possibly == sum(1 for failed, unknown in followed if unknown <= step < failed)
+
+
 # ---- near misses ---------------------------------------------------------------------------------
 
 

@@ -179,10 +179,12 @@ class Trial:
         else:
             day_anchors = _anchors(patient, as_of, anchors)
             as_of_text = as_of if as_of is None or isinstance(as_of, str) else as_of.isoformat()
-        compiled = self._compiled
+        # Compiled when first asked for without evidence (the evidence path never uses it: a
+        # near miss's one-criterion trial is not compiled).
+        compiled = self._compiled if not evidence else None
         if compiled is False:
             compiled = self._compiled = compile_criteria(self._planner, self.criteria)
-        if not evidence and compiled is not None:
+        if compiled is not None:
             verdict, truths = compiled(patient, self.dictionary, day_anchors)  # type: ignore[operator]
             if patient.pending_labs is not None:
                 self._read_labs(patient)
@@ -206,6 +208,10 @@ class Trial:
     def _read_labs(self, record: Record) -> None:
         """A lazily read record: every entry of every lab the criteria name is read (its problems
         known), also those the evaluation did not need (``a and b`` with ``a`` false)."""
+        pending = record.pending_labs
+        assert pending is not None
+        if pending.all_checked:
+            return  # every entry read without a problem when the record was
         names = self._lab_names
         if names is None:
             from critlang.lint.walk import walk_ir
@@ -219,8 +225,6 @@ class Trial:
                     if isinstance(node, ir.LabSelection)
                 )
             )
-        pending = record.pending_labs
-        assert pending is not None
         pending.by_variable(self.dictionary).check(names)
 
     def screen(
@@ -282,7 +286,8 @@ class Trial:
             Outcome.UNKNOWN,
             Outcome.REVIEW,
         )
-        # _outcome_of, inlined: this runs once per record screened.
+        # _outcome_of, inlined: this runs once per record screened. (Not a dict look-up in C:
+        # hashing an UNKNOWN truth, a tuple of reasons, costs more than these comparisons.)
         return tuple(
             [
                 met

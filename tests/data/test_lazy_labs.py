@@ -5,6 +5,7 @@ criterion reads; once every result is asked for (``record.labs``), all of them."
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from decimal import Decimal
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 import critlang
-from critlang.data.record import Record, read_record
+import critlang.data.record as record_module
+from critlang.data.jsontext import decode
+from critlang.data.record import Record, decode_plain, read_record
 from critlang.errors import RecordError
 from critlang.lint.walk import walk_ir
 from critlang.semantics import ir
@@ -204,10 +207,9 @@ def test_the_labs_of_a_criterion_not_needed_are_read_all_the_same() -> None:
 def test_a_screen_reads_lazily_and_loses_nothing_it_reads(cohort: list[dict[str, Any]]) -> None:
     import tempfile
 
-    def number(value: Any) -> Any:  # as JSON text: 1.8 is read back as Decimal("1.8")
-        return float(value) if value.is_finite() else str(value)
-
-    lines = [json.dumps(data | {"id": f"P{n}"}, default=number) for n, data in enumerate(cohort)]
+    lines = [
+        json.dumps(data | {"id": f"P{n}"}, default=_json_number) for n, data in enumerate(cohort)
+    ]
     # Records that cannot be read at all stay rows, with the reason.
     lines += ['"not an object"', '{"id": "B", "labs": {"ANC": 1}}', '{"id": "T", "labs": [']
     with tempfile.TemporaryDirectory() as folder:
@@ -229,6 +231,80 @@ def test_a_screen_reads_lazily_and_loses_nothing_it_reads(cohort: list[dict[str,
         assert _is_subsequence(row.problems, eager.problems)
         for problem in _read_problems(TRIAL, data, eager):
             assert problem in row.problems
+
+
+def _json_number(value: Any) -> Any:  # as JSON text: 1.8 is read back as Decimal("1.8")
+    return float(value) if value.is_finite() else str(value)
+
+
+def _typed_entry(entry: object) -> bool:
+    """Whether decode_plain takes a lab entry: an object _plain_lab takes, its date (if any)
+    written YYYY-MM-DD."""
+    return (
+        isinstance(entry, dict)
+        and record_module._plain_lab(entry, "labs[0]") is not None
+        and (
+            entry.get("date") is None
+            or re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["date"]) is not None
+        )
+    )
+
+
+def _takes_typed(data: dict[str, Any]) -> bool:
+    """Whether decode_plain should take the record: only known fields, every lab entry typed."""
+    labs = data.get("labs")
+    return set(data) <= record_module._RECORD_KEYS and (
+        labs is None or (isinstance(labs, list) and all(_typed_entry(entry) for entry in labs))
+    )
+
+
+_EVERY_FIELD = {
+    "id": "P",
+    "anchors": {"screening": "2025-06-02"},
+    "labs": [
+        {"name": "creatinine", "code": "LOINC:2160-0", "value": Decimal("1.1"), "unit": "mg/dL",
+         "date": "2025-05-30", "low": Decimal("0.6"), "high": Decimal("1.2")},
+        {"name": "pregnancy_test", "value": "negative", "date": "2025-05-31"},
+    ],
+}  # fmt: skip
+
+
+@settings(max_examples=150)
+@given(records(), st.integers(0, 3), st.booleans(), st.integers(0, 4))
+@example(_EVERY_FIELD, 1, False, 1)
+def test_records_decoded_typed_read_as_records_decoded_whole(
+    data: dict[str, Any], plain_only: int, extra_entry_field: bool, extra_record_field: int
+) -> None:
+    # The screen's reader decodes a plain record's labs into typed entries (decode_plain): what
+    # it reads must be what the record decoded whole reads, lazily, to the last problem.
+    data = copy.deepcopy(data)  # an @example's is shared between runs
+    if plain_only:  # most records of a real cohort: three times in four
+        data["labs"] = [entry for entry in data["labs"] if _typed_entry(entry)]
+    if extra_entry_field and data["labs"] and isinstance(data["labs"][0], dict):
+        data["labs"][0]["comment"] = "ignored, as by the general path"
+    if extra_record_field == 0:
+        data["nickname"] = "an unknown field: reported, so decoded whole"
+    text = json.dumps(data, default=_json_number)
+    typed, whole = decode_plain(text), decode(text)
+    assert (typed is not None) == _takes_typed(whole)
+    event("decoded typed" if typed is not None else "decoded whole")
+    if typed is None:
+        return
+    fast, expected = read_record(typed, lazy=True), read_record(whole, lazy=True)
+    if fast.pending_labs is not None:  # grouped alike; each group's dates alike
+        groups, wanted_groups = fast.pending_labs.groups, expected.pending_labs.groups
+        assert list(groups) == list(wanted_groups)
+        for key in groups:
+            assert len(groups[key]) == len(wanted_groups[key])
+            assert fast.pending_labs.dated([key]) == expected.pending_labs.dated([key])
+        assert fast.pending_labs.dated(list(groups)) == expected.pending_labs.dated(list(groups))
+    for evidence in (False, True):
+        found = TRIAL.evaluate(fast, evidence=evidence)
+        wanted = TRIAL.evaluate(expected, evidence=evidence)
+        assert (found.verdict, _criteria(found)) == (wanted.verdict, _criteria(wanted))
+        assert found.record_problems == wanted.record_problems
+    assert fast.labs == expected.labs == read_record(whole).labs
+    assert fast.problems == expected.problems
 
 
 def test_a_screen_tallies_the_units_it_reads(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def _refuse(constant: str) -> Any:
 _FAST = msgspec.json.Decoder(float_hook=Decimal)
 EXACT = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse)
 # What msgspec raises for a text it refuses (bytes that are not UTF-8, nesting too deep).
-_REFUSED = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
+REFUSED = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
 
 
 def decode(text: str | bytes, exact: json.JSONDecoder = EXACT) -> Any:
@@ -39,7 +39,7 @@ def decode(text: str | bytes, exact: json.JSONDecoder = EXACT) -> Any:
     as ``json.loads`` would. ``exact`` must read floats as :class:`~decimal.Decimal`."""
     try:
         return _FAST.decode(text)
-    except _REFUSED:
+    except REFUSED:
         pass
     if isinstance(text, bytes):
         text = text.decode(json.detect_encoding(text), "surrogatepass")

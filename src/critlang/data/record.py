@@ -17,21 +17,30 @@ only the chosen result. ``Record.labs`` reads all of them and ``Record.problems`
 problems found so far, in the order the eager reader gives them: a lazily read record whose every
 result has been asked for is indistinguishable from one read whole. The problems of entries never
 asked for are never found: that is the point (a screen reads the labs its trial reads).
+
+A screen's JSON records are decoded with :func:`decode_plain` first: msgspec decodes the lab
+entries into typed structs (their types, and ``YYYY-MM-DD`` dates, checked in C), and one pass
+checks and groups them (:class:`PlainEntries`). A record whose every entry is plain is then read
+from them (:class:`CheckedLabs`: no entry has a problem, and only the result chosen is made);
+any other record is decoded in full and read as above, so what a record reads is the same either
+way (``tests/data/test_lazy_labs.py`` checks it on generated records).
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 import attrs
+import msgspec
 
-from critlang.data.jsontext import decode
+from critlang.data.jsontext import REFUSED, decode
 from critlang.errors import RecordError, UnitError
 from critlang.units import parse_unit
 
@@ -181,6 +190,8 @@ class Record:
 
 
 LabKey = tuple[str | None, str | None]
+# An entry's date (None: undated) and index in the record's labs.
+_Dated = tuple[datetime.date | None, int]
 _UNREAD = object()
 
 
@@ -195,10 +206,13 @@ class PendingLabs:
     they are found, for a source's tally."""
 
     __slots__ = ("_all", "_entries", "_index", "_results", "after", "groups", "note", "problems")
+    # Whether every entry is known to read without a problem (CheckedLabs): nothing to check.
+    all_checked: ClassVar[bool] = False
 
     def __init__(self, entries: list[Any]) -> None:
         self._entries = entries
-        self.groups: dict[LabKey, list[int]] = {}
+        # The indexes of the entries of each (name, code) (CheckedLabs: their dates and indexes).
+        self.groups: dict[LabKey, list[Any]] = {}
         self._results: dict[int, LabResult | None] = {}
         self.problems: dict[int, tuple[str, ...]] = {}
         self.after = 0  # the record's problems that come after the labs' (set by the reader)
@@ -218,6 +232,8 @@ class PendingLabs:
 
     @classmethod
     def of(cls, entries: list[Any]) -> PendingLabs:
+        if entries.__class__ is PlainEntries:
+            return CheckedLabs.of_plain(entries)
         pending = cls(entries)
         groups = pending.groups
         plain = _PLAIN_TEXTS
@@ -378,6 +394,158 @@ class PendingLabs:
     def by_variable(self, dictionary: Dictionary) -> LabIndex:
         """The entries by the name of the variable they stand for in ``dictionary``."""
         return LabIndex(self, dictionary)
+
+
+class PlainEntries(list[Any]):
+    """A record's lab entries as :func:`decode_plain` decodes them: every one plain (what
+    :func:`_plain_lab` takes), grouped by ``(name, code)`` as :meth:`PendingLabs.of` groups
+    them, each group the date and index of each of its entries, in the record's order."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, entries: list[_LabEntry], groups: dict[LabKey, list[_Dated]]) -> None:
+        super().__init__(entries)
+        self.groups = groups
+
+
+class CheckedLabs(PendingLabs):
+    """The entries of :class:`PlainEntries`: each already checked, so none has a problem and
+    each reads as :func:`_plain_lab` reads its JSON object. A group holds the date and index
+    of each entry (what :meth:`dated` gives); only the result chosen is made."""
+
+    __slots__ = ()
+    all_checked = True
+
+    @classmethod
+    def of_plain(cls, entries: PlainEntries) -> CheckedLabs:
+        pending = cls(entries)
+        pending.groups = entries.groups
+        return pending
+
+    def result(self, index: int) -> LabResult:
+        return self.checked(index)
+
+    def results(self, keys: Sequence[LabKey]) -> list[LabResult]:
+        read = self.checked
+        return [read(index) for _, index in self.dated(keys)]
+
+    def dated(self, keys: Sequence[LabKey]) -> list[_Dated]:
+        groups = self.groups
+        if len(keys) == 1:
+            return groups[keys[0]]
+        return sorted((pair for key in keys for pair in groups[key]), key=_second)
+
+    def checked(self, index: int) -> LabResult:
+        results = self._results
+        found = results.get(index)
+        if found is None:
+            entry = self._entries[index]
+            value, unit, low, high = entry.value, entry.unit, entry.low, entry.high
+            exact = _exact
+            found = results[index] = _lab_result(
+                entry.name,
+                entry.code,
+                value if value.__class__ is str else exact(value),
+                None if unit is None else (_UNIT_CODES.get(unit) or _plain_unit(unit)),
+                entry.date,
+                None if low is None else exact(low),
+                None if high is None else exact(high),
+                _LAB_PLACES[index] if index < 1024 else f"labs[{index}]",
+            )
+        return found
+
+
+_second = operator.itemgetter(1)
+
+
+class _LabEntry(msgspec.Struct, gc=False):
+    """A lab entry as :func:`decode_plain` decodes it: the types checked in C, a ``date`` read
+    only when it is ``YYYY-MM-DD`` (RFC 3339's full-date). An absent field and ``null`` read
+    alike, as ``dict.get`` reads them for :func:`_plain_lab`; other fields are ignored, as
+    there. No cycles can form (decoded JSON is a tree): not tracked by the garbage collector."""
+
+    name: str | None = None
+    code: str | None = None
+    value: Any = None
+    unit: str | None = None
+    date: datetime.date | None = None
+    low: Any = None
+    high: Any = None
+
+
+# A record as decode_plain decodes it: the record's fields (any other field, and the record is
+# decoded in full), each as JSON gives it but the labs.
+_PlainRecord = msgspec.defstruct(
+    "_PlainRecord",
+    [
+        ("labs", list[_LabEntry] | None | msgspec.UnsetType, msgspec.UNSET)
+        if key == "labs"
+        else (key, Any, msgspec.UNSET)
+        for key in sorted(_RECORD_KEYS)
+    ],
+    forbid_unknown_fields=True,
+    module=__name__,
+)
+_PLAIN_FIELDS: tuple[str, ...] = _PlainRecord.__struct_fields__
+_PLAIN_DECODER = msgspec.json.Decoder(_PlainRecord, float_hook=Decimal)
+
+
+def decode_plain(text: str | bytes) -> dict[str, Any] | None:
+    """The JSON object ``text`` for ``read_record(data, lazy=True)``, when it is a record whose
+    lab entries are all plain: the record's fields as :func:`~critlang.data.jsontext.decode`
+    gives them, but ``labs``, which is :class:`PlainEntries` (decoded into typed entries,
+    checked and grouped here, in one pass). None for any other text: decode it in full (the
+    general path then reads it, and reports what is unusual)."""
+    try:
+        typed = _PLAIN_DECODER.decode(text)
+    except REFUSED:
+        return None
+    data = {
+        field: value
+        for field, value in zip(_PLAIN_FIELDS, msgspec.structs.astuple(typed), strict=True)
+        if value is not msgspec.UNSET
+    }
+    entries = data.get("labs")
+    if entries:
+        labs = _plain_entries(entries)
+        if labs is None:
+            return None
+        data["labs"] = labs
+    return data
+
+
+def _plain_entries(entries: list[_LabEntry]) -> PlainEntries | None:
+    """The entries grouped by ``(name, code)``, when :func:`_plain_lab` would take each (its
+    types already checked by the decoder); else None."""
+    groups: dict[LabKey, list[_Dated]] = {}
+    plain, units, words = _PLAIN_TEXTS, _UNIT_CODES, _NUMBER_WORDS
+    for index, entry in enumerate(entries):
+        name, code, value = entry.name, entry.code, entry.value
+        unit, low, high = entry.unit, entry.low, entry.high
+        kind = value.__class__
+        # A decoded Decimal is finite: JSON has no NaN or Infinity.
+        if (
+            (name is not None or code is not None)
+            and (name is None or name in plain or _plain_text(name))
+            and (code is None or code in plain or _plain_text(code))
+            and (
+                kind is int
+                or kind is Decimal
+                or (kind is str and value.isalpha() and value.islower() and value not in words)
+            )
+            and (unit is None or unit in units or _plain_unit(unit) is not None)
+            and (low is None or low.__class__ is int or low.__class__ is Decimal)
+            and (high is None or high.__class__ is int or high.__class__ is Decimal)
+        ):
+            key = (name, code)
+            found = groups.get(key)
+            if found is None:
+                groups[key] = [(entry.date, index)]
+            else:
+                found.append((entry.date, index))
+        else:
+            return None
+    return PlainEntries(entries, groups)
 
 
 # What a LabIndex knows of a record, kept by its PendingLabs for the last dictionary asked (a

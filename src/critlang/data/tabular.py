@@ -28,7 +28,7 @@ from typing import IO, Any
 import attrs
 
 from critlang.data.jsontext import decode
-from critlang.data.record import PendingLabs, read_record
+from critlang.data.record import PendingLabs, decode_plain, read_record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import RecordError
 from critlang.semantics.dictionary import CONDITION, Dictionary
@@ -204,7 +204,9 @@ class PieceReader:
         if piece.cells is not None:
             return self._row(piece.cells, piece.where, entries)
         data = piece.data
-        if piece.text is not None:
+        if piece.text is not None and self.lazy:
+            data = decode_plain(piece.text)  # None: not a plain record, decoded in full below
+        if piece.text is not None and data is None:
             try:
                 data = decode(piece.text)
             except (ValueError, RecursionError) as error:
