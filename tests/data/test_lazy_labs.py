@@ -347,6 +347,28 @@ def test_ties_are_broken_as_a_whole_record_breaks_them(dates: list[str | None]) 
     assert_same(trial, data)
 
 
+_PAIRS = st.tuples(
+    st.sampled_from(["ANC", "hemoglobin", "creatinine", "unknown_lab", None]),
+    st.sampled_from([None, "LOINC:751-8", "LOINC:718-7", "LOINC:0000-0"]),
+).filter(lambda pair: pair != (None, None))
+
+
+@given(st.lists(st.lists(_PAIRS, unique=True, max_size=6), min_size=1, max_size=4))
+def test_a_records_entries_are_grouped_by_variable_once_per_set(
+    records: list[list[tuple[str | None, str | None]]],
+) -> None:
+    # entries_by_name: each record's (name, code) pairs by the variables they stand for, as
+    # entry_names says, in the record's order; the same answer for a set seen before.
+    dictionary = TRIAL.dictionary
+    for pairs in records + records:
+        found = dictionary.entries_by_name(tuple(pairs))
+        expected: dict[str, list[tuple[str | None, str | None]]] = {}
+        for pair in pairs:
+            for name in dictionary.entry_names(*pair):
+                expected.setdefault(name, []).append(pair)
+        assert found == expected
+
+
 def test_a_lazily_read_record_pickles_with_what_it_has_read(tmp_path: Path) -> None:
     import pickle
 

@@ -487,7 +487,24 @@ _PlainRecord = msgspec.defstruct(
     module=__name__,
 )
 _PLAIN_FIELDS: tuple[str, ...] = _PlainRecord.__struct_fields__
-_PLAIN_DECODER = msgspec.json.Decoder(_PlainRecord, float_hook=Decimal)
+
+
+class _SharedDecimals(dict[str, Decimal]):
+    """The numbers :func:`decode_plain` decodes: one Decimal per text, as a cohort repeats its
+    values (a look-up costs less than making one). Never removed, so that :func:`_exact` may
+    know a shared one by its id."""
+
+    __slots__ = ()
+
+    def __missing__(self, text: str) -> Decimal:
+        value = Decimal(text)
+        if len(self) < _SEEN_LIMIT:
+            self[text] = value
+        return value
+
+
+_DECIMALS = _SharedDecimals()
+_PLAIN_DECODER = msgspec.json.Decoder(_PlainRecord, float_hook=_DECIMALS.__getitem__)
 
 
 def decode_plain(text: str | bytes) -> dict[str, Any] | None:
@@ -571,16 +588,7 @@ class LabIndex:
         self.result: Callable[[int], LabResult] = pending.checked
         state = pending._index
         if state is None or state[0] is not dictionary:
-            keys: dict[str, list[LabKey]] = {}
-            entry_names, known = dictionary.entry_names, dictionary.entries_known
-            for key in pending.groups:
-                names = known.get(key)
-                for name in entry_names(*key) if names is None else names:
-                    found = keys.get(name)
-                    if found is None:
-                        keys[name] = [key]
-                    else:
-                        found.append(key)
+            keys = dictionary.entries_by_name(tuple(pending.groups))  # shared: only read
             state = pending._index = (dictionary, keys, {}, {})
         _, self._keys, self._read, self._dated = state
 
@@ -691,7 +699,8 @@ def read_record(data: object, *, lazy: bool = False) -> Record:
     :class:`PendingLabs`). The structure is checked either way: a record that cannot be used
     raises :class:`RecordError` all the same.
     """
-    if not isinstance(data, Mapping):
+    # A dict first: an ABC's isinstance costs as much as reading a fact (this runs per record).
+    if data.__class__ is not dict and not isinstance(data, Mapping):
         raise RecordError([f"a record must be a JSON object, not {type(data).__name__}"])
     reader = _Reader()
     record_id = data.get("id")
@@ -724,7 +733,7 @@ def _read_structured(
             reader.problems.append(f"unknown field `{key}` ignored")
     anchors: dict[str, datetime.date] = {}
     raw_anchors = data.get("anchors") or {}
-    if not isinstance(raw_anchors, Mapping):
+    if raw_anchors.__class__ is not dict and not isinstance(raw_anchors, Mapping):
         reader.errors.append("`anchors` must be an object of name: date")
     else:
         for name, value in raw_anchors.items():
@@ -735,7 +744,7 @@ def _read_structured(
                 anchors[str(name).casefold()] = day
     facts: dict[str, FactValue] = {}
     raw_facts = data.get("facts") or {}
-    if not isinstance(raw_facts, Mapping):
+    if raw_facts.__class__ is not dict and not isinstance(raw_facts, Mapping):
         reader.errors.append("`facts` must be an object of name: value")
     else:
         for name, value in raw_facts.items():
@@ -894,13 +903,26 @@ _NUMBER_WORDS = frozenset({"nan", "snan", "inf", "infinity"})
 
 def _exact(value: int | Decimal) -> Fraction:
     """A plain number (:func:`_plain_number`) as a Fraction."""
-    key = value if value.__class__ is int else str(value)
+    key: int | str
+    if value.__class__ is int:
+        key = value
+    else:
+        found = _EXACT_BY_ID.get(id(value))
+        if found is not None:
+            return found
+        key = str(value)
     found = _EXACT.get(key)
     if found is None:
         found = Fraction(value)
         if len(_EXACT) < 65536:
             _EXACT[key] = found
+    if key.__class__ is str and _DECIMALS.get(key) is value:
+        _EXACT_BY_ID[id(value)] = found  # shared for good: its id is never another's
     return found
+
+
+# The Fractions of shared decimals (_SharedDecimals), by the decimal's id: no text made.
+_EXACT_BY_ID: dict[int, Fraction] = {}
 
 
 def _plain_number(value: object) -> TypeGuard[int | Decimal]:

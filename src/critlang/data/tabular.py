@@ -81,7 +81,7 @@ class _Entries:
     def entry(self, data: object, where: str, fallback: str | None = None) -> Entry:
         """The entry for one parsed record; without an id it is named ``fallback`` or
         ``where``."""
-        raw_id = data.get("id") if isinstance(data, Mapping) else None
+        raw_id = data.get("id") if data.__class__ is dict or isinstance(data, Mapping) else None
         identifier = None if raw_id is None else str(raw_id)
         try:
             record = read_record(data, lazy=self.lazy)

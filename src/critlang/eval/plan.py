@@ -254,11 +254,14 @@ def window_bounds(window: ir.WindowSpec) -> Callable[[Context], Bounds | Unknown
     """The window's dates for a record: they depend only on its anchor's date, so each anchor
     date is worked out once."""
     known: dict[datetime.date, Bounds | Unknown] = {}
+    fixed, name = (
+        (window.anchor, "") if isinstance(window.anchor, datetime.date) else (None, window.anchor)
+    )
 
     def bounds(ctx: Context) -> Bounds | Unknown:
-        anchor = _anchor_date(window.anchor, ctx)
-        if isinstance(anchor, Unknown):
-            return anchor
+        anchor = fixed or ctx.anchors.get(name)  # as _anchor_date, without a call per record
+        if anchor is None:
+            return Unknown(f"no {name} date in the record")
         found = known.get(anchor)
         if found is None:
             found = _window_bounds(window, anchor)
@@ -806,18 +809,21 @@ class Planner:
         variable = node.variable
         name = variable.name
 
+        kind = node.type.kind
+        integer = node.type.integer
+
         def fact(ctx: Context) -> RValue | Unknown:
-            value = ctx.facts.get(name)
+            facts = ctx._facts  # the property makes it, when not yet made
+            value = (ctx.facts if facts is None else facts).get(name)
             if value is None:
                 return Unknown(not_in_record(name))
-            kind = node.type.kind
             if kind == "quantity":
                 if isinstance(value, tuple):
                     number, unit = value
                     return Quantity(number, parse_unit(unit), source=f"facts.{name}")
                 return Unknown(f"{name} {value_text(value)} has no unit")
             if kind == "number" and isinstance(value, Fraction):
-                if node.type.integer and value.denominator != 1:
+                if integer and value.denominator != 1:
                     return Unknown(f"{name} {value_text(value)} is not a whole number")
                 return value
             if kind == "symbol" and isinstance(value, str):
@@ -929,8 +935,15 @@ class Planner:
 
         def select_value(ctx: Context) -> RValue | Unknown:
             if select_dated is not None:
-                labs = ctx.labs
-                if labs.__class__ is LabIndex and ctx.facts.get(name) is None:
+                # The index's fields when already made (the properties make them): this runs
+                # once per lab per record screened.
+                labs = ctx._labs
+                if labs is None:
+                    labs = ctx.labs
+                facts = ctx._facts
+                if facts is None:
+                    facts = ctx.facts
+                if labs.__class__ is LabIndex and facts.get(name) is None:
                     chosen = select_dated(ctx, labs)
                     return chosen if chosen.__class__ is Unknown else read(chosen)  # type: ignore[arg-type]
             found = select(ctx)
@@ -1014,11 +1027,18 @@ class Planner:
         def none_in_window(bounds: Bounds) -> Unknown:
             return Unknown(f"no {name} result {window_text} ({_bounds_text(bounds)})")
 
+        said: dict[datetime.date, str] = {}  # screening date -> the reason (said once)
+
         def none_by_screening(screening: datetime.date) -> Unknown:
-            where = f" on or before screening ({screening.isoformat()})" + (
-                f", within {lookback.text}" if lookback else ""
-            )
-            return Unknown(f"no {name} result{where}")
+            reason = said.get(screening)
+            if reason is None:
+                where = f" on or before screening ({screening.isoformat()})" + (
+                    f", within {lookback.text}" if lookback else ""
+                )
+                reason = f"no {name} result{where}"
+                if len(said) < 10_000:
+                    said[screening] = reason
+            return Unknown(reason)
 
         by_date = selector in ("latest", "earliest")
         latest = selector == "latest"
@@ -1175,14 +1195,18 @@ class Planner:
             searched = 0
             candidates: list[Occurrence] = []
             if not events_only:
-                conditions = index.conditions
+                conditions = index._conditions  # the property makes it, when not yet made
+                if conditions is UNSET:
+                    conditions = index.conditions
                 if conditions is None:
                     missing.append("conditions")
                 else:
                     searched += len(conditions)
                     scan(conditions, candidates)
             if not conditions_only:
-                events = index.events
+                events = index._events
+                if events is UNSET:
+                    events = index.events
                 if events is None:
                     missing.append("events/treatments")
                 else:
@@ -1340,9 +1364,9 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
             return Unknown(
                 f"{name} result in {result.unit} ({result.source}) cannot be read as {target.code}"
             )
-        if isinstance(unit, str):
+        if unit.__class__ is str:  # why the unit cannot be read
             return Unknown(f"{name} result unit {result.unit!r} ({result.source}): {unit}")
-        quantity = Quantity(value, unit, source=result)
+        quantity = Quantity(value, unit, result)
         if checked:
             # The plausible range in the result's unit, compared as integers; outside it (or in
             # a unit that does not convert linearly), _plausible says why.

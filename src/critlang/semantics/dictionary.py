@@ -129,6 +129,10 @@ class Dictionary:
     _fact_names: dict[str, str] = attrs.field(
         factory=dict, eq=False, repr=False, alias="_fact_names"
     )
+    # The entries' (name, code) pairs of a record -> those pairs by variable name.
+    _grouped: dict[
+        tuple[tuple[str | None, str | None], ...], dict[str, list[tuple[str | None, str | None]]]
+    ] = attrs.field(factory=dict, eq=False, repr=False, alias="_grouped")
 
     def lookup(self, name: str) -> Variable | None:
         return self.variables.get(name.casefold())
@@ -158,11 +162,28 @@ class Dictionary:
                 self._entries[key] = found
         return found
 
-    @property
-    def entries_known(self) -> dict[tuple[str | None, str | None], tuple[str, ...]]:
-        """The entries resolved so far (see :meth:`entry_names`), read first by code that runs
-        per record."""
-        return self._entries
+    def entries_by_name(
+        self, keys: tuple[tuple[str | None, str | None], ...]
+    ) -> dict[str, list[tuple[str | None, str | None]]]:
+        """A record's entries, given as their distinct ``(name, code)`` pairs, by the name of
+        each variable they stand for (see :meth:`entry_names`), in the order given. Records
+        repeat their sets of entries, so each set is resolved once; what it gives is shared,
+        not to be changed."""
+        found = self._grouped.get(keys)
+        if found is None:
+            found = {}
+            entry_names, known = self.entry_names, self._entries
+            for key in keys:
+                names = known.get(key)
+                for name in entry_names(*key) if names is None else names:
+                    keys_of_name = found.get(name)
+                    if keys_of_name is None:
+                        found[name] = [key]
+                    else:
+                        keys_of_name.append(key)
+            if len(self._grouped) < 4096:
+                self._grouped[keys] = found
+        return found
 
     @property
     def fact_names(self) -> dict[str, str]:
