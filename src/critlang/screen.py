@@ -45,6 +45,7 @@ from critlang.trial import Trial, load, parse
 from critlang.wording import UNIT_WORDS, number_text
 
 MET, NOT_MET, UNKNOWN, REVIEW = Outcome.MET, Outcome.NOT_MET, Outcome.UNKNOWN, Outcome.REVIEW
+_OUTCOME_LETTERS = {id(MET): "m", id(NOT_MET): "n", id(UNKNOWN): "u", id(REVIEW): "r"}
 ELIGIBLE, INELIGIBLE, UNDETERMINED = Verdict.ELIGIBLE, Verdict.INELIGIBLE, Verdict.UNDETERMINED
 ERROR = "error"  # a row's status when it has no verdict
 STATUSES = ("eligible", "ineligible", "undetermined", ERROR)
@@ -396,24 +397,28 @@ def screen(
     else:
         produced = (screener.row(entry) for entry in _guarded(patients, stopped))
     # Patients share outcome patterns: each is kept once (memory) and counted (the summary is
-    # computed per pattern). Keyed by the members' ids: hashing enum members is slow in Python.
-    patterns: dict[tuple[int, ...], list[Any]] = {}
+    # computed per pattern). Keyed by a letter per member, found by its id: hashing enum
+    # members is slow in Python, and a text is not one more object for the cycle collector.
+    patterns: dict[str, tuple[Outcome, ...]] = {}
+    counts: dict[str, int] = {}
+    letter = _OUTCOME_LETTERS.__getitem__
     for produced_row in collected_in_batches(produced):
         row = _unique(produced_row, seen)
         outcomes = row.outcomes
         if outcomes:
-            key = tuple(map(id, outcomes))
+            key = "".join(map(letter, map(id, outcomes)))
             found = patterns.get(key)
             if found is None:
-                patterns[key] = [outcomes, 1]
+                patterns[key] = outcomes
+                counts[key] = 1
             else:
-                found[1] += 1
-                if found[0] is not outcomes:
-                    row = attrs.evolve(row, outcomes=found[0])
+                counts[key] += 1
+                if found is not outcomes:
+                    row = attrs.evolve(row, outcomes=found)
         rows.append(row)
         if progress is not None:
             progress(len(rows))
-    counted = [(outcomes, count) for outcomes, count in patterns.values()]
+    counted = [(outcomes, counts[key]) for key, outcomes in patterns.items()]
     source_error = f"{stopped[0]}; the rows before it are kept" if stopped else None
     return _result(trial, screener, rows, counted, changes, patients.tally, source_error, started)
 
@@ -858,6 +863,10 @@ def _gap_of(
     )
 
 
+# The numbers of evidence texts, read once each (near misses repeat them).
+_FRACTIONS: dict[str, Fraction] = {}
+
+
 def _quantity(
     text: str, unit: Any, molar_mass: Fraction | None = None
 ) -> tuple[Fraction, str | None] | None:
@@ -867,10 +876,14 @@ def _quantity(
     from critlang.units import convert_exact, parse_unit
 
     number_part, _, unit_part = text.strip().partition(" ")
-    try:
-        number = Fraction(number_part)
-    except ValueError:
-        return None
+    number = _FRACTIONS.get(number_part)
+    if number is None:
+        try:
+            number = Fraction(number_part)
+        except ValueError:
+            return None
+        if len(_FRACTIONS) < 10_000:
+            _FRACTIONS[number_part] = number
     if not unit_part:
         return number, None if unit is None else unit.code
     try:

@@ -178,6 +178,31 @@ def test_cycles_made_during_batches_are_collected() -> None:
     assert all(reference() is None for reference in references)
 
 
+def test_what_batches_keep_is_frozen_until_the_loop_ends() -> None:
+    assert gc.get_freeze_count() == 0
+    kept = []
+    for index in collected_in_batches(range(30), every=10):
+        kept.append([index])  # objects the collector tracks, kept by the loop
+        if index == 25:
+            assert gc.get_freeze_count() > 0  # the earlier batches' are not walked again
+    assert gc.get_freeze_count() == 0  # unfrozen, into the oldest generation
+    assert [item for [item] in kept] == list(range(30))
+
+
+def test_an_applications_own_freeze_is_left_alone() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        references: list[weakref.ref[_Node]] = []
+        for _ in collected_in_batches(range(30), every=10):
+            references.append(weakref.ref(_Node()))
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+        assert all(reference() is None for reference in references[:19])  # still collected
+    finally:
+        gc.unfreeze()
+
+
 @given(st.text(max_size=12))
 def test_text_facts_read_the_same_kept_or_not(text: str) -> None:
     first = read_record({"id": "a", "facts": {"f": text}})

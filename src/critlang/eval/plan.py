@@ -843,19 +843,32 @@ class Planner:
     def _value_age(self, node: ir.Age) -> ValueFn:
         anchor = node.anchor
         years = parse_unit("a")
+        # Made once, not per record: the ages as Fractions, the birth dates' texts.
+        exact: dict[int, Fraction] = {}
+        sources: dict[datetime.date, str] = {}
 
         def age(ctx: Context) -> RValue | Unknown:
             record = ctx.record
-            if record.birth_date is None:
+            born = record.birth_date
+            if born is None:
                 if record.age is not None and anchor == "screening":
                     return Quantity(record.age, years, source="age")
                 return Unknown("no birth date in the record")
             day = _anchor_date(anchor, ctx)
             if isinstance(day, Unknown):
                 return day
-            born = record.birth_date
             completed = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-            return Quantity(Fraction(completed), years, source=f"birth_date {born.isoformat()}")
+            value = exact.get(completed)
+            if value is None:
+                value = Fraction(completed)
+                if len(exact) < 1000:
+                    exact[completed] = value
+            source = sources.get(born)
+            if source is None:
+                source = f"birth_date {born.isoformat()}"
+                if len(sources) < 10_000:
+                    sources[born] = source
+            return Quantity(value, years, source)
 
         return age
 
