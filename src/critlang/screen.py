@@ -541,7 +541,6 @@ class _Screener:
             )
             for change in changes
         ]
-        self.single: dict[int, Trial] = {}  # the criteria near misses fail, one trial each
         self.texts: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.strings: dict[str, str] = {}
         self.variants: list[tuple[int, ...]] = [(index,) for index in range(len(self.changes))]
@@ -638,10 +637,9 @@ class _Screener:
         )
         # Re-evaluated with evidence, for this patient and criterion only: the value and the
         # threshold.
-        single = self.single.get(index)
-        if single is None:
-            single = self.single[index] = replacement(self.trial, self.criteria[index].id)
-        criterion = single.evaluate(record, self.as_of, anchors=self.anchors).criteria[0]
+        criterion = self.trial.explain(
+            record, self.criteria[index].id, self.as_of, anchors=self.anchors
+        )
         return NearMiss(
             id=identifier,
             criterion=criterion.id,

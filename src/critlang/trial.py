@@ -131,32 +131,50 @@ class Trial:
         return trial.title if trial else None
 
     def _closures(self, context: Context) -> tuple[CriterionResult, ...]:
-        results = []
-        for criterion, plan in self._plans:
-            if plan is None:
-                results.append(
-                    CriterionResult(
-                        id=criterion.id,
-                        section=criterion.section,
-                        text=criterion.text,
-                        outcome=Outcome.REVIEW,
-                        reasons=(criterion.review or "",),
-                    )
-                )
-                continue
-            context.evidence = []
-            truth, reasons = plan(context)
-            results.append(
-                CriterionResult(
-                    id=criterion.id,
-                    section=criterion.section,
-                    text=criterion.text,
-                    outcome=_OUTCOMES[truth],
-                    reasons=tuple(dict.fromkeys(reasons)) if truth is Truth.UNKNOWN else (),
-                    evidence=tuple(context.evidence),
-                )
+        return tuple(self._explained(criterion, plan, context) for criterion, plan in self._plans)
+
+    @staticmethod
+    def _explained(
+        criterion: ir.CheckedCriterion, plan: Condition | None, context: Context
+    ) -> CriterionResult:
+        if plan is None:
+            return CriterionResult(
+                id=criterion.id,
+                section=criterion.section,
+                text=criterion.text,
+                outcome=Outcome.REVIEW,
+                reasons=(criterion.review or "",),
             )
-        return tuple(results)
+        context.evidence = []
+        truth, reasons = plan(context)
+        return CriterionResult(
+            id=criterion.id,
+            section=criterion.section,
+            text=criterion.text,
+            outcome=_OUTCOMES[truth],
+            reasons=tuple(dict.fromkeys(reasons)) if truth is Truth.UNKNOWN else (),
+            evidence=tuple(context.evidence),
+        )
+
+    def explain(
+        self,
+        record: Record | Mapping[str, Any] | str,
+        criterion: str,
+        as_of: datetime.date | str | None = None,
+        *,
+        anchors: Mapping[str, datetime.date | str] | None = None,
+    ) -> CriterionResult:
+        """One criterion of a record's evaluation, with its evidence: what
+        ``evaluate(record, as_of, anchors=anchors).criterion(criterion)`` gives, without
+        evaluating the others (a screen explains its near misses so)."""
+        found = [index for index, item in enumerate(self.criteria) if item.id == criterion]
+        if not found:
+            known = ", ".join(item.id for item in self.criteria)
+            raise CritlangError(f"no criterion {criterion!r} in the trial (it has {known})")
+        patient = record if record.__class__ is Record else as_record(record)
+        day_anchors = _anchors(patient, as_of, anchors)
+        checked, plan = self._plans[found[0]]
+        return self._explained(checked, plan, Context(patient, self.dictionary, day_anchors))
 
     def evaluate(
         self,

@@ -347,6 +347,24 @@ def test_ties_are_broken_as_a_whole_record_breaks_them(dates: list[str | None]) 
     assert_same(trial, data)
 
 
+@settings(max_examples=60)
+@given(records(), st.sampled_from([criterion.id for criterion in TRIAL.criteria]), st.booleans())
+def test_one_criterion_explained_is_that_of_the_whole_evaluation(
+    data: dict[str, Any], identifier: str, lazy: bool
+) -> None:
+    # What a screen explains its near misses with: one criterion, its evidence and all.
+    record = _read(data, lazy)
+    if isinstance(record, str):
+        return  # a record that cannot be read has no criteria to explain
+    expected = TRIAL.evaluate(record, "2025-06-02").criterion(identifier)
+    assert TRIAL.explain(record, identifier, "2025-06-02") == expected
+
+
+def test_explaining_a_criterion_the_trial_has_not_says_which_it_has() -> None:
+    with pytest.raises(critlang.CritlangError, match=r"no criterion 'I99'.*I1, I2"):
+        TRIAL.explain({"id": "P"}, "I99")
+
+
 _PAIRS = st.tuples(
     st.sampled_from(["ANC", "hemoglobin", "creatinine", "unknown_lab", None]),
     st.sampled_from([None, "LOINC:751-8", "LOINC:718-7", "LOINC:0000-0"]),
