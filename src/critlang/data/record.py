@@ -589,7 +589,14 @@ class LabIndex:
         state = pending._index
         if state is None or state[0] is not dictionary:
             keys = dictionary.entries_by_name(tuple(pending.groups))  # shared: only read
-            state = pending._index = (dictionary, keys, {}, {})
+            dated: dict[str, list[_Dated]] = {}
+            if pending.all_checked:  # each variable's dates are its group's (or groups')
+                groups = pending.groups
+                dated = {
+                    name: groups[found[0]] if len(found) == 1 else pending.dated(found)
+                    for name, found in keys.items()
+                }
+            state = pending._index = (dictionary, keys, {}, dated)
         _, self._keys, self._read, self._dated = state
 
     def get(self, name: str, default: list[LabResult] | None = None) -> list[LabResult] | None:

@@ -50,6 +50,7 @@ _DAYS = parse_unit("d")
 # "Not computed yet", where None is a value (a section the record does not have).
 UNSET = object()
 _DAY_ZERO = datetime.date.min
+_DAY_LAST = datetime.date.max
 
 
 class Unknown:
@@ -1061,7 +1062,7 @@ class Planner:
             dates, and only the result chosen made (as :func:`select` chooses)."""
             dated = labs.dated(name)
             undated = True  # undated results count (as the earliest) when there is no window
-            first, last = _DAY_ZERO, datetime.date.max
+            first, last = _DAY_ZERO, _DAY_LAST
             bounds: Bounds | None = None
             if window is not None:
                 assert bounds_of is not None
@@ -1078,7 +1079,15 @@ class Planner:
                     if lookback is not None:
                         first = lookback_start(screening) or _DAY_ZERO
             # The last of the latest-dated (the first of the earliest-dated), undated ones
-            # counting as the earliest: as select() chooses.
+            # counting as the earliest: as select() chooses. Mostly the latest (earliest) of
+            # all is inside the bounds, and found in C: (date, index) pairs compare as that.
+            if dated:
+                try:
+                    best = max(dated) if latest else min(dated)
+                except TypeError:  # an undated entry among them: chosen below
+                    best = None
+                if best is not None and best[0] is not None and first <= best[0] <= last:
+                    return labs.result(best[1])
             chosen, chosen_day = -1, _DAY_ZERO
             if latest:
                 for day, position in dated:
