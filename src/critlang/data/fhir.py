@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from critlang.allocation import collector_paused
-from critlang.data.jsontext import decode
+from critlang.data.jsontext import LINE_BUFFER, decode
 from critlang.data.record import FactValue, LabResult, Occurrence, Record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import UnitError
@@ -601,7 +601,7 @@ class _Export:
     def _scan(self, file_number: int, path: Path) -> None:
         name = self.names[file_number]
         try:
-            handle = path.open("rb")
+            handle = path.open("rb", buffering=LINE_BUFFER)  # long lines: see LINE_BUFFER
         except OSError as error:
             self.slots.append(("broken", name, name, f"cannot read: {error}"))
             return

