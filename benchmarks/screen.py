@@ -191,7 +191,7 @@ def _critlang(path: Path, jobs: int, screen: bool = True) -> dict[str, Any]:
     import critlang
 
     trial = critlang.load(TRIAL)
-    trial.evaluate({"id": "warm-up"})  # compile the trial, as a long screen would
+    trial.evaluate({"id": "warm-up"}, evidence=False)  # compiles the trial, as a long screen would
     # The screen's modules are imported before the clock starts, as the hand-written screen's
     # (baselines) are: a one-off of about 60 ms, not a cost per patient.
     import critlang.data.tabular
