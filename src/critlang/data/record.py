@@ -442,17 +442,14 @@ class CheckedLabs(PendingLabs):
         if found is None:
             entry = self._entries[index]
             value, unit, low, high = entry.value, entry.unit, entry.low, entry.high
-            exact = _exact
-            found = results[index] = _lab_result(
-                entry.name,
-                entry.code,
-                value if value.__class__ is str else exact(value),
-                None if unit is None else (_UNIT_CODES.get(unit) or _plain_unit(unit)),
-                entry.date,
-                None if low is None else exact(low),
-                None if high is None else exact(high),
-                _LAB_PLACES[index] if index < 1024 else f"labs[{index}]",
-            )
+            # _lab_result, inlined: this runs once per lab per record screened.
+            found = results[index] = _new_result(LabResult)
+            found.name, found.code, found.date = entry.name, entry.code, entry.date
+            found.value = value if value.__class__ is str else _exact(value)
+            found.unit = None if unit is None else (_UNIT_CODES.get(unit) or _plain_unit(unit))
+            found.low = None if low is None else _exact(low)
+            found.high = None if high is None else _exact(high)
+            found.source = _LAB_PLACES[index] if index < 1024 else f"labs[{index}]"
         return found
 
 

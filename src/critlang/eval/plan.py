@@ -63,6 +63,7 @@ class Unknown:
 
 
 RValue = Fraction | Quantity | datetime.date | str | bool | list[Quantity] | list[str]
+_new_quantity = Quantity.__new__
 
 
 class RecordIndex:
@@ -1388,7 +1389,9 @@ def _reader(variable: Variable) -> Callable[[LabResult], Quantity | str | Unknow
             )
         if unit.__class__ is str:  # why the unit cannot be read
             return Unknown(f"{name} result unit {result.unit!r} ({result.source}): {unit}")
-        quantity = Quantity(value, unit, result)
+        # Quantity(value, unit, result), without the call: this runs per lab per record.
+        quantity = _new_quantity(Quantity)
+        quantity.value, quantity.unit, quantity.source = value, unit, result
         if checked:
             # The plausible range in the result's unit, compared as integers; outside it (or in
             # a unit that does not convert linearly), _plausible says why.
