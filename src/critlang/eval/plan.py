@@ -17,7 +17,7 @@ import datetime
 import math
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from critlang.data.record import LabIndex, LabResult, Occurrence, Record
 from critlang.errors import UnitError
@@ -64,6 +64,29 @@ class Unknown:
 
 RValue = Fraction | Quantity | datetime.date | str | bool | list[Quantity] | list[str]
 _new_quantity = Quantity.__new__
+_T = TypeVar("_T")
+
+
+class _Made(Generic[_T]):
+    """An attribute made by ``make`` when first read, then kept as an ordinary attribute of the
+    instance (``functools.cached_property`` without its lock: an index is one evaluation's)."""
+
+    def __init__(self, make: Callable[[Any], _T]) -> None:
+        self.make = make
+        self.name = make.__name__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _Made[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> _T | _Made[_T]:
+        if instance is None:
+            return self
+        made = self.make(instance)
+        setattr(instance, self.name, made)  # not through __dict__, which would make one
+        return made
 
 
 class RecordIndex:
@@ -75,54 +98,40 @@ class RecordIndex:
     for, and ``latest``/``earliest`` choose among the entries' dates before any result is made.
     """
 
-    # Class-level defaults rather than slots: a record evaluated sets only what it uses, and that
-    # is measurably cheaper per record than filling every slot.
-    _labs: dict[str, list[LabResult]] | LabIndex | None = None
-    _facts: dict[str, Any] | None = None
-    _events: Any = UNSET
-    _conditions: Any = UNSET
+    # Each section is made when first read, then kept as an ordinary attribute of the instance
+    # (_Made): read per lab, fact and search of every record screened, it costs no call after.
 
     def __init__(self, record: Record, dictionary: Dictionary) -> None:
         self.record = record
         self.dictionary = dictionary
 
-    @property
+    @_Made
     def labs(self) -> dict[str, list[LabResult]] | LabIndex:
-        labs = self._labs
-        if labs is None:
-            pending = self.record.pending_labs
-            if pending is not None:  # read lazily: each variable's entries when first asked for
-                index = self._labs = pending.by_variable(self.dictionary)
-                return index
-            labs = self._labs = {}
-            entry_names = self.dictionary.entry_names
-            for result in self.record.labs:
-                for name in entry_names(result.name, result.code):
-                    found = labs.get(name)
-                    if found is None:
-                        labs[name] = [result]
-                    else:
-                        found.append(result)
+        pending = self.record.pending_labs
+        if pending is not None:  # read lazily: each variable's entries when first asked for
+            return pending.by_variable(self.dictionary)
+        labs: dict[str, list[LabResult]] = {}
+        entry_names = self.dictionary.entry_names
+        for result in self.record.labs:
+            for name in entry_names(result.name, result.code):
+                found = labs.get(name)
+                if found is None:
+                    labs[name] = [result]
+                else:
+                    found.append(result)
         return labs
 
-    @property
+    @_Made
     def facts(self) -> dict[str, Any]:
-        facts = self._facts
-        if facts is None:
-            facts = self._facts = index_facts(self.record, self.dictionary)
-        return facts
+        return index_facts(self.record, self.dictionary)
 
-    @property
+    @_Made
     def events(self) -> list[tuple[Occurrence, frozenset[str]]] | None:
-        if self._events is UNSET:
-            self._events = index_occurrences(self.record.events, self.dictionary)
-        return self._events  # type: ignore[no-any-return]
+        return index_occurrences(self.record.events, self.dictionary)
 
-    @property
+    @_Made
     def conditions(self) -> list[tuple[Occurrence, frozenset[str]]] | None:
-        if self._conditions is UNSET:
-            self._conditions = index_occurrences(self.record.conditions, self.dictionary)
-        return self._conditions  # type: ignore[no-any-return]
+        return index_occurrences(self.record.conditions, self.dictionary)
 
 
 def index_facts(record: Record, dictionary: Dictionary) -> dict[str, Any]:
@@ -204,12 +213,13 @@ def context_with(
     """A context (without evidence) that takes over the sections already indexed (``UNSET``
     for those that are not): compiled code makes one only when a planner closure needs it."""
     ctx = Context(record, dictionary, anchors, False)
+    # Kept where a section made is kept: the instance's own attribute (see RecordIndex).
     if facts is not UNSET:
-        ctx._facts = facts  # type: ignore[assignment]
+        ctx.facts = facts  # type: ignore[assignment]
     if conditions is not UNSET:
-        ctx._conditions = conditions
+        ctx.conditions = conditions  # type: ignore[assignment]
     if events is not UNSET:
-        ctx._events = events
+        ctx.events = events  # type: ignore[assignment]
     return ctx
 
 
@@ -815,8 +825,7 @@ class Planner:
         integer = node.type.integer
 
         def fact(ctx: Context) -> RValue | Unknown:
-            facts = ctx._facts  # the property makes it, when not yet made
-            value = (ctx.facts if facts is None else facts).get(name)
+            value = ctx.facts.get(name)
             if value is None:
                 return Unknown(not_in_record(name))
             if kind == "quantity":
@@ -950,15 +959,8 @@ class Planner:
 
         def select_value(ctx: Context) -> RValue | Unknown:
             if select_dated is not None:
-                # The index's fields when already made (the properties make them): this runs
-                # once per lab per record screened.
-                labs = ctx._labs
-                if labs is None:
-                    labs = ctx.labs
-                facts = ctx._facts
-                if facts is None:
-                    facts = ctx.facts
-                if labs.__class__ is LabIndex and facts.get(name) is None:
+                labs = ctx.labs
+                if labs.__class__ is LabIndex and ctx.facts.get(name) is None:
                     chosen = select_dated(ctx, labs)
                     return chosen if chosen.__class__ is Unknown else read(chosen)  # type: ignore[arg-type]
             found = select(ctx)
@@ -1218,18 +1220,14 @@ class Planner:
             searched = 0
             candidates: list[Occurrence] = []
             if not events_only:
-                conditions = index._conditions  # the property makes it, when not yet made
-                if conditions is UNSET:
-                    conditions = index.conditions
+                conditions = index.conditions
                 if conditions is None:
                     missing.append("conditions")
                 else:
                     searched += len(conditions)
                     scan(conditions, candidates)
             if not conditions_only:
-                events = index._events
-                if events is UNSET:
-                    events = index.events
+                events = index.events
                 if events is None:
                     missing.append("events/treatments")
                 else:
