@@ -228,22 +228,26 @@ def test_per_criterion_counts_and_deciding(examples_screened: ScreenResult) -> N
 _OUTCOMES = list(Outcome)
 
 
-@given(
-    st.integers(1, 6).flatmap(
-        lambda size: st.tuples(
-            st.lists(st.sampled_from([Outcome.MET, Outcome.NOT_MET]), min_size=size, max_size=size),
-            st.lists(
-                st.tuples(
-                    st.lists(st.sampled_from(_OUTCOMES), min_size=size, max_size=size).map(tuple),
-                    st.integers(1, 5),
-                ),
-                max_size=12,
+Pattern = tuple[tuple[Outcome, ...], int]
+
+
+def _screened(size: int) -> st.SearchStrategy[tuple[list[Outcome], list[Pattern]]]:
+    """Per criterion the outcome that fails it, and outcome patterns each with its patients."""
+    return st.tuples(
+        st.lists(st.sampled_from([Outcome.MET, Outcome.NOT_MET]), min_size=size, max_size=size),
+        st.lists(
+            st.tuples(
+                st.lists(st.sampled_from(_OUTCOMES), min_size=size, max_size=size).map(tuple),
+                st.integers(1, 5),
             ),
-        )
-    ),
-)
+            max_size=12,
+        ),
+    )
+
+
+@given(st.integers(1, 6).flatmap(_screened))
 def test_per_criterion_counts_are_the_patients_counted_one_by_one(
-    drawn: tuple[list[Outcome], list[tuple[tuple[Outcome, ...], int]]],
+    drawn: tuple[list[Outcome], list[Pattern]],
 ) -> None:
     # Counted once per outcome pattern, weighted by its patients: the same as counting each
     # patient's outcomes.
@@ -274,26 +278,18 @@ def test_per_criterion_counts_are_the_patients_counted_one_by_one(
 @given(
     st.integers(1, 6).flatmap(
         lambda size: st.tuples(
-            st.lists(st.booleans(), min_size=size, max_size=size),
-            st.lists(st.sampled_from([Outcome.MET, Outcome.NOT_MET]), min_size=size, max_size=size),
-            st.lists(
-                st.tuples(
-                    st.lists(st.sampled_from(_OUTCOMES), min_size=size, max_size=size).map(tuple),
-                    st.integers(1, 5),
-                ),
-                max_size=12,
-            ),
+            st.lists(st.booleans(), min_size=size, max_size=size), _screened(size)
         )
-    ),
+    )
 )
 def test_the_funnel_follows_each_patient_through_the_steps(
-    drawn: tuple[list[bool], list[Outcome], list[tuple[tuple[Outcome, ...], int]]],
+    drawn: tuple[list[bool], tuple[list[Outcome], list[Pattern]]],
 ) -> None:
     # Each patient leaves the funnel at the first step (in file order, review items left out)
     # it fails; "possibly" counts those still in it that met an UNKNOWN step on the way.
     from critlang import screen as screen_module
 
-    reviews, failing, patterns = drawn
+    reviews, (failing, patterns) = drawn
     infos = [
         screen_module.CriterionInfo(id=f"C{i}", section="inclusion", text="", review=review)
         for i, review in enumerate(reviews)
