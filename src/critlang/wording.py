@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from critlang.memo import Memo
+
 # UCUM duration codes in words: `12 wk` reads "12 weeks".
 UNIT_WORDS = {"a": "years", "mo": "months", "wk": "weeks", "d": "days", "h": "hours"}
 
@@ -11,7 +13,12 @@ UNIT_WORDS = {"a": "years", "mo": "months", "wk": "weeks", "d": "days", "h": "ho
 # The texts of the numbers written so far: a screen's explanations write the same values (the
 # results' and thresholds') again and again. Keyed by numerator and denominator (a Fraction's own
 # hash is computed in Python, each time); bounded.
-_WRITTEN: dict[tuple[int, int], str] = {}
+def _written(key: tuple[int, int]) -> str:
+    numerator, denominator = key
+    return _decimal_text(Fraction(numerator, denominator), denominator)
+
+
+_WRITTEN: Memo[tuple[int, int], str] = Memo(_written, 65536)
 
 
 def number_text(value: Fraction) -> str:
@@ -19,13 +26,7 @@ def number_text(value: Fraction) -> str:
     numerator, denominator = value.numerator, value.denominator
     if denominator == 1:
         return str(numerator)
-    key = (numerator, denominator)
-    text = _WRITTEN.get(key)
-    if text is None:
-        text = _decimal_text(value, denominator)
-        if len(_WRITTEN) < 65536:
-            _WRITTEN[key] = text
-    return text
+    return _WRITTEN[numerator, denominator]
 
 
 def _decimal_text(value: Fraction, denominator: int) -> str:

@@ -43,6 +43,7 @@ import msgspec
 
 from critlang.data.jsontext import REFUSED, decode
 from critlang.errors import RecordError, UnitError
+from critlang.memo import Memo
 from critlang.units import parse_unit
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ _STRUCTURED_KEYS = frozenset(
     {"labs", "facts", "anchors", *EVENT_SECTIONS, *CONDITION_SECTIONS, "birth_date", "sex", "id"}
 )
 _RECORD_KEYS = frozenset({*_STRUCTURED_KEYS, "age", "deceased"})
+# How many of each kind of text, number and day the readers keep between records.
+_SEEN_LIMIT = 65536
 _QUANTITY_TEXT = re.compile(r"\s*([+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(.*?)\s*")
 
 
@@ -487,21 +490,10 @@ _PlainRecord = msgspec.defstruct(
 _PLAIN_FIELDS: tuple[str, ...] = _PlainRecord.__struct_fields__
 
 
-class _SharedDecimals(dict[str, Decimal]):
-    """The numbers :func:`decode_plain` decodes: one Decimal per text, as a cohort repeats its
-    values (a look-up costs less than making one). Never removed, so that :func:`_exact` may
-    know a shared one by its id."""
-
-    __slots__ = ()
-
-    def __missing__(self, text: str) -> Decimal:
-        value = Decimal(text)
-        if len(self) < _SEEN_LIMIT:
-            self[text] = value
-        return value
-
-
-_DECIMALS = _SharedDecimals()
+# The numbers decode_plain decodes: one Decimal per text, as a cohort repeats its values (a
+# look-up costs less than making one). Never removed (a Memo), so that _exact may know a shared
+# one by its id.
+_DECIMALS: Memo[str, Decimal] = Memo(Decimal, _SEEN_LIMIT)
 _PLAIN_DECODER = msgspec.json.Decoder(_PlainRecord, float_hook=_DECIMALS.__getitem__)
 
 
@@ -929,7 +921,7 @@ def _exact(value: int | Decimal) -> Fraction:
     return found
 
 
-# The Fractions of shared decimals (_SharedDecimals), by the decimal's id: no text made.
+# The Fractions of shared decimals (_DECIMALS), by the decimal's id: no text made.
 _EXACT_BY_ID: dict[int, Fraction] = {}
 
 
@@ -945,7 +937,6 @@ _DAYS: dict[str, datetime.date] = {}
 # Text facts (``"positive"``, ``"62 kg"``) that read without a problem, as they read.
 _TEXT_FACTS: dict[str, FactValue | None] = {}
 _UNIT_CODES: dict[str, str] = {}
-_SEEN_LIMIT = 65536
 
 
 def _plain_text(value: object) -> bool:

@@ -34,6 +34,7 @@ from critlang.eval.truth import (
     kleene_or,
     unknown,
 )
+from critlang.memo import Memo
 from critlang.semantics import ir
 from critlang.semantics.dictionary import (
     CONDITION,
@@ -265,7 +266,9 @@ Bounds = tuple[datetime.date | None, datetime.date | None, bool]  # low, high, s
 def window_bounds(window: ir.WindowSpec) -> Callable[[Context], Bounds | Unknown]:
     """The window's dates for a record: they depend only on its anchor's date, so each anchor
     date is worked out once."""
-    known: dict[datetime.date, Bounds | Unknown] = {}
+    known: Memo[datetime.date, Bounds | Unknown] = Memo(
+        lambda anchor: _window_bounds(window, anchor), 10_000
+    )
     fixed, name = (
         (window.anchor, "") if isinstance(window.anchor, datetime.date) else (None, window.anchor)
     )
@@ -274,12 +277,7 @@ def window_bounds(window: ir.WindowSpec) -> Callable[[Context], Bounds | Unknown
         anchor = fixed or ctx.anchors.get(name)  # as _anchor_date, without a call per record
         if anchor is None:
             return Unknown(f"no {name} date in the record")
-        found = known.get(anchor)
-        if found is None:
-            found = _window_bounds(window, anchor)
-            if len(known) < 10_000:
-                known[anchor] = found
-        return found
+        return known[anchor]
 
     return bounds
 
@@ -855,8 +853,10 @@ class Planner:
         anchor = node.anchor
         years = parse_unit("a")
         # Made once, not per record: the ages as Fractions, the birth dates' texts.
-        exact: dict[int, Fraction] = {}
-        sources: dict[datetime.date, str] = {}
+        exact: Memo[int, Fraction] = Memo(Fraction, 1000)
+        sources: Memo[datetime.date, str] = Memo(
+            lambda born: f"birth_date {born.isoformat()}", 10_000
+        )
 
         def age(ctx: Context) -> RValue | Unknown:
             record = ctx.record
@@ -869,17 +869,7 @@ class Planner:
             if isinstance(day, Unknown):
                 return day
             completed = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-            value = exact.get(completed)
-            if value is None:
-                value = Fraction(completed)
-                if len(exact) < 1000:
-                    exact[completed] = value
-            source = sources.get(born)
-            if source is None:
-                source = f"birth_date {born.isoformat()}"
-                if len(sources) < 10_000:
-                    sources[born] = source
-            return Quantity(value, years, source)
+            return Quantity(exact[completed], years, sources[born])
 
         return age
 
@@ -1008,7 +998,10 @@ class Planner:
         read = self._reader(variable)
         bounds_of = window_bounds(window) if window is not None else None
         # screening date -> the earliest result date the lookback allows
-        earliest: dict[datetime.date, datetime.date] = {}
+        earliest: Memo[datetime.date, datetime.date] | None = None
+        if lookback is not None:
+            back = lookback
+            earliest = Memo(lambda day: shift(day, Fraction(back.value), back.unit, -1), 10_000)
 
         target = variable.unit
 
@@ -1030,32 +1023,23 @@ class Planner:
 
         def lookback_start(screening: datetime.date) -> datetime.date | None:
             """The earliest result date the lookback allows."""
-            if lookback is None:
-                return None
-            low = earliest.get(screening)
-            if low is None:
-                low = shift(screening, Fraction(lookback.value), lookback.unit, -1)
-                if len(earliest) < 10_000:
-                    earliest[screening] = low
-            return low
+            return None if earliest is None else earliest[screening]
 
         window_text = "" if window is None else window.describe()
 
         def none_in_window(bounds: Bounds) -> Unknown:
             return Unknown(f"no {name} result {window_text} ({_bounds_text(bounds)})")
 
-        said: dict[datetime.date, str] = {}  # screening date -> the reason (said once)
+        def reason_by_screening(screening: datetime.date) -> str:
+            where = f" on or before screening ({screening.isoformat()})" + (
+                f", within {lookback.text}" if lookback else ""
+            )
+            return f"no {name} result{where}"
+
+        said = Memo(reason_by_screening, 10_000)  # screening date -> the reason (said once)
 
         def none_by_screening(screening: datetime.date) -> Unknown:
-            reason = said.get(screening)
-            if reason is None:
-                where = f" on or before screening ({screening.isoformat()})" + (
-                    f", within {lookback.text}" if lookback else ""
-                )
-                reason = f"no {name} result{where}"
-                if len(said) < 10_000:
-                    said[screening] = reason
-            return Unknown(reason)
+            return Unknown(said[screening])
 
         by_date = selector in ("latest", "earliest")
         latest = selector == "latest"
