@@ -6,7 +6,8 @@ from __future__ import annotations
 import gc
 import json
 import weakref
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from critlang.allocation import collected_in_batches
-from critlang.data.jsontext import decode
+from critlang.data.jsontext import decode, exact_number
 from critlang.data.record import _TEXT_FACTS, read_record
+from critlang.data.tabular import JsonLinesSource
 
 
 def _refuse(constant: str) -> Any:
@@ -23,7 +25,9 @@ def _refuse(constant: str) -> Any:
 
 
 def _reference(text: str | bytes, **options: Any) -> Any:
-    return json.loads(text, parse_float=Decimal, **options)
+    # json.loads with exact decimals; a number Decimal cannot hold is a ValueError (exact_number)
+    # where Decimal itself raises InvalidOperation (see test_numbers_decimal_cannot_hold_are_errors).
+    return json.loads(text, parse_float=exact_number, **options)
 
 
 def _exact(value: Any) -> Any:
@@ -99,6 +103,22 @@ def test_broken_texts_fail_or_read_as_json_does(document: Any, data: st.DataObje
     else:
         text = text[:position] + data.draw(st.sampled_from(_SPECIAL)) + text[position:]
     assert _outcome(decode, text) == _outcome(lambda t: _reference(t, parse_constant=_refuse), text)
+
+
+@pytest.mark.parametrize("text", ["[10e999999999999999999]", '{"value": -1E-9999999999999999999}'])
+def test_numbers_decimal_cannot_hold_are_errors(text: str, tmp_path: Path) -> None:
+    # Found by the test above: Decimal raises InvalidOperation for such an exponent, which no
+    # reader caught. They are now a record that cannot be read, with the number named.
+    with pytest.raises(InvalidOperation):
+        json.loads(text, parse_float=Decimal)
+    with pytest.raises(ValueError, match="is too large to read"):
+        decode(text)
+    path = tmp_path / "cohort.jsonl"
+    path.write_text(f'{{"id": "P", "labs": [{{"name": "ANC", "value": {text}}}]}}\n', "utf-8")
+    [entry] = JsonLinesSource(path, lazy=True)
+    assert entry.record is None
+    assert entry.error is not None
+    assert "is too large to read" in entry.error
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from critlang.allocation import collector_paused
-from critlang.data.jsontext import LINE_BUFFER, decode
+from critlang.data.jsontext import LINE_BUFFER, decode, exact_number
 from critlang.data.record import FactValue, LabResult, Occurrence, Record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import UnitError
@@ -143,7 +143,7 @@ _REFERENCE = re.compile(rb'"(?:subject|patient)"\s*:\s*\{\s*"reference"\s*:\s*"(
 _ID = re.compile(rb'"id"\s*:\s*"([^"\\]*)"')
 # What decodes a text msgspec refuses (jsontext.decode): NaN and Infinity are read as floats,
 # which _number does not take as numbers.
-_DECODER = json.JSONDecoder(parse_float=Decimal)
+_DECODER = json.JSONDecoder(parse_float=exact_number)
 _OFFSET_BITS = 40  # a line's location: file number << 40 | byte offset (files up to 1 TiB)
 
 

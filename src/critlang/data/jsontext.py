@@ -16,7 +16,7 @@ such as ``"\\ud800"``), which the second decoding reads as it always did. ``NaN`
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
@@ -31,8 +31,19 @@ def _refuse(constant: str) -> Any:
 # 0.5 µs).
 LINE_BUFFER = 1 << 20
 
-_FAST = msgspec.json.Decoder(float_hook=Decimal)
-EXACT = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse)
+
+def exact_number(text: str) -> Decimal:
+    """A JSON number's text as a Decimal. A ValueError when Decimal cannot hold it (an exponent
+    of twenty digits), where ``Decimal`` raises ``InvalidOperation``, which readers of JSON do
+    not expect: the record is then one that cannot be read, not a crash."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"the number {text} is too large to read") from None
+
+
+_FAST = msgspec.json.Decoder(float_hook=exact_number)
+EXACT = json.JSONDecoder(parse_float=exact_number, parse_constant=_refuse)
 # What msgspec raises for a text it refuses (bytes that are not UTF-8, nesting too deep).
 REFUSED = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
 

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 import attrs
 import msgspec
 
-from critlang.data.jsontext import REFUSED, decode
+from critlang.data.jsontext import REFUSED, decode, exact_number
 from critlang.errors import RecordError, UnitError
 from critlang.memo import Memo
 from critlang.units import parse_unit
@@ -493,7 +493,7 @@ _PLAIN_FIELDS: tuple[str, ...] = _PlainRecord.__struct_fields__
 # The numbers decode_plain decodes: one Decimal per text, as a cohort repeats its values (a
 # look-up costs less than making one). Never removed (a Memo), so that _exact may know a shared
 # one by its id.
-_DECIMALS: Memo[str, Decimal] = Memo(Decimal, _SEEN_LIMIT)
+_DECIMALS: Memo[str, Decimal] = Memo(exact_number, _SEEN_LIMIT)
 _PLAIN_DECODER = msgspec.json.Decoder(_PlainRecord, float_hook=_DECIMALS.__getitem__)
 
 

@@ -21,13 +21,12 @@ import csv
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import attrs
 
-from critlang.data.jsontext import LINE_BUFFER, decode
+from critlang.data.jsontext import LINE_BUFFER, decode, exact_number
 from critlang.data.record import PendingLabs, decode_plain, read_record
 from critlang.data.sources import Entry, Tally
 from critlang.errors import RecordError
@@ -46,7 +45,7 @@ def _refuse(constant: str) -> Any:
 
 # For a JSON array read in chunks (raw_decode): exact decimals, NaN and Infinity refused, as
 # critlang.data.jsontext.decode reads a whole text.
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse)
+_DECODER = json.JSONDecoder(parse_float=exact_number, parse_constant=_refuse)
 
 
 class _Ids:
